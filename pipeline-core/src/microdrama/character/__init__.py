@@ -1,0 +1,1 @@
+"""Character stage: reference portraits and the identity lock (descriptors and drift scores)."""

@@ -1,0 +1,192 @@
+"""The `microdrama` command: run a series end to end, show status, serve services."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from microdrama.errors import InputError
+from microdrama.logs import configure_logging
+from microdrama.orchestrate import EpisodeOutcome, run_series
+from microdrama.settings import Settings
+from microdrama.telemetry import configure_tracing
+
+Doc = dict[str, Any]
+_RANK = ["submitted", "scripted", "shots_ready", "finished", "mixed", "qc", "delivered"]
+
+
+def _reached(doc: Doc, state: str) -> bool:
+    current = doc.get("state", "")
+    if current in ("qc_passed", "qc_failed"):
+        current = "qc"
+    if current == "failed" or current not in _RANK:
+        return False
+    return _RANK.index(current) >= _RANK.index(state)
+
+
+# Stage bars: (label, count of done units, total units) from the episodes' status documents.
+_STAGES: list[tuple[str, Any, Any]] = [
+    ("script", lambda d: _reached(d, "scripted"), None),
+    ("generation", lambda d: len(d.get("generated", [])), "shots"),
+    ("character", lambda d: len(d.get("identity_checked", [])), "shots"),
+    ("finishing", lambda d: len(d.get("finished_shots", [])), "shots"),
+    ("audio", lambda d: _reached(d, "mixed"), None),
+    ("qc", lambda d: _reached(d, "qc"), None),
+    ("delivery", lambda d: _reached(d, "delivered"), None),
+]
+
+
+class StageProgress:
+    def __init__(self, console: Console, episodes: int) -> None:
+        self.episodes = episodes
+        self.progress = Progress(
+            TextColumn("{task.description:<11}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[unit]}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.tasks: dict[str, TaskID] = {
+            label: self.progress.add_task(label, total=episodes if unit is None else None, unit=unit or "episodes")
+            for label, _, unit in _STAGES
+        }
+
+    def update(self, docs: list[Doc]) -> None:
+        shots = sum(d.get("shots_total", 0) for d in docs)
+        for label, done, unit in _STAGES:
+            total = self.episodes if unit is None else (shots or None)
+            self.progress.update(self.tasks[label], completed=sum(int(done(d)) for d in docs), total=total)
+
+
+def _outcome_table(outcomes: list[EpisodeOutcome], out: Path) -> Table:
+    table = Table(title="microdrama run")
+    for col in ("episode", "state", "QC", "delivered files", "notes"):
+        table.add_column(col)
+    for o in outcomes:
+        qc = {"delivered": "pass", "qc_failed": "FAIL"}.get(o.state, "-")
+        files = "\n".join(f"{p}: {len(fs)} files ({out / o.episode / p})" for p, fs in o.files.items()) or "-"
+        notes = o.reason or (", ".join(o.failed_rules) if o.failed_rules else "")
+        if o.qc_report:
+            notes = (notes + "\n" if notes else "") + f"QC report: {o.qc_report}"
+        table.add_row(o.episode, o.state, qc, files, notes)
+    return table
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings(store_root=out / "store")
+    configure_logging("json", settings.log_level, stream=open(out / "run.log", "a", encoding="utf-8"))  # noqa: SIM115
+    configure_tracing("microdrama", settings.otlp_endpoint)
+    episodes = args.episodes.split(",") if args.episodes else None
+    count = len(episodes) if episodes else None
+    try:
+        from microdrama.domain.bible import load_bible
+
+        count = count or len(load_bible(args.series_dir).episodes)
+        bars = StageProgress(console, count)
+        with bars.progress:
+            outcomes = asyncio.run(
+                run_series(args.series_dir, out, settings, tenant=args.tenant, episodes=episodes, on_status=bars.update)
+            )
+    except InputError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        return 2
+    console.print(_outcome_table(outcomes, out))
+    return 0 if all(o.state == "delivered" for o in outcomes) else 1
+
+
+async def _read_status(out: Path) -> list[Doc]:
+    from microdrama.runtime.bus import Bus
+    from microdrama.runtime.processes import nats_server
+    from microdrama.status import StatusStore
+
+    state = out / "state"
+    if not (state / "jetstream").is_dir():
+        raise InputError("no run state here (run `microdrama run` first)", file=str(out))
+    with nats_server(state / "jetstream", log_path=state / "nats-server.log") as server:
+        bus = await Bus.connect(f"nats://127.0.0.1:{server.port}")
+        try:
+            return await (await StatusStore.open(bus.js)).all()
+        finally:
+            await bus.close()
+
+
+def cmd_status(args: argparse.Namespace, console: Console) -> int:
+    try:
+        docs = asyncio.run(_read_status(args.out.resolve()))
+    except InputError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        return 2
+    if args.json:
+        console.print_json(json.dumps(docs))
+        return 0
+    table = Table(title="episode status")
+    for col in ("series", "episode", "state", "shots", "detail"):
+        table.add_column(col)
+    for d in docs:
+        detail = d.get("error", {}).get("reason", "") or ", ".join(d.get("failed_rules", []))
+        shots = f"{len(d.get('finished_shots', []))}/{d.get('shots_total', 0)} finished"
+        table.add_row(d.get("series", ""), d.get("episode", ""), d.get("state", ""), shots, detail)
+    console.print(table)
+    return 0
+
+
+async def _serve(names: list[str], settings: Settings) -> None:
+    from microdrama.runtime.discovery import load_services
+    from microdrama.runtime.embedded import EmbeddedStack
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with EmbeddedStack(settings, Path("out/serve"), load_services(names or None)):
+        await stop.wait()
+
+
+def cmd_serve(args: argparse.Namespace, console: Console) -> int:
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    configure_tracing("microdrama-" + ("-".join(args.services) or "all"), settings.otlp_endpoint)
+    asyncio.run(_serve(args.services, settings))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="microdrama", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a series folder through every stage, embedded")
+    run.add_argument("series_dir", type=Path, help="folder with bible.yaml, episodes/, references/")
+    run.add_argument("--out", type=Path, required=True, help="results, store and run state go here")
+    run.add_argument("--tenant", default="local")
+    run.add_argument("--episodes", help="comma-separated episode ids (default: all)")
+    run.set_defaults(func=cmd_run)
+    status = sub.add_parser("status", help="episode status of a run folder")
+    status.add_argument("out", type=Path)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+    serve = sub.add_parser("serve", help="run services' event handlers against MD_NATS_URL until SIGTERM")
+    serve.add_argument("services", nargs="*", help="service names (default: all installed)")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console()
+    code: int = args.func(args, console)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

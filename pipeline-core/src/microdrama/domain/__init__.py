@@ -1,0 +1,1 @@
+"""Domain model: the documents that move between stages (stored as JSON objects)."""

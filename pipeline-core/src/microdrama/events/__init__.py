@@ -1,0 +1,1 @@
+"""Events: subjects and payload types, the envelope, and the JetStream transport."""

@@ -1,0 +1,1 @@
+"""Finishing stages: plain classes run by any StageRunner (in-process or on Ray); none imports Ray."""

@@ -1,0 +1,107 @@
+"""What every finishing stage shares: its store, its items, and rendering a shot frame by frame."""
+
+from __future__ import annotations
+
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+import numpy as np
+
+from microdrama.finishing.measure import ShotStats, StatsAccumulator
+from microdrama.media.probe import probe_video
+from microdrama.media.video import read_frames
+from microdrama.runtime.stages import Resources
+from microdrama.store.base import ObjectStore
+
+StoreFactory = Callable[[], ObjectStore]
+
+
+# (path, width, height, fps) -> a writer used as a context manager with write(rgb).
+WriterFactory = Callable[[Path, int, int, Fraction], Any]
+
+
+class JsonResult(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ShotItem:
+    """One shot for one stage: where its input is and where the stage's result record goes."""
+
+    shot_id: str
+    src_key: str
+    result_key: str
+
+
+@dataclass(frozen=True, eq=False)
+class Rendered:
+    """A stage's picture output: the object written and the statistics of what was written."""
+
+    key: str
+    stats: ShotStats
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "stats": self.stats.to_json()}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Rendered:
+        return cls(key=str(doc["key"]), stats=ShotStats.from_json(doc["stats"]))
+
+
+class StoreStage(ABC):
+    """A stage that reads and writes the object store; the store is built in setup(), inside the worker."""
+
+    name = "stage"
+    resources = Resources(num_cpus=1.0)
+
+    def __init__(self, store_factory: StoreFactory) -> None:
+        self._store_factory = store_factory
+        self._store: ObjectStore | None = None
+
+    def setup(self) -> None:
+        self._store = self._store_factory()
+
+    @property
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            raise RuntimeError(f"stage {self.name} used before setup()")
+        return self._store
+
+    def process(self, item: ShotItem) -> Any:
+        """Do the work, then record the result: the record is written last, so its presence means done."""
+        result = self.run(item)
+        self.store.put_json(item.result_key, result.to_json())
+        return result
+
+    @abstractmethod
+    def run(self, item: Any) -> JsonResult: ...
+
+    def render(
+        self,
+        src_key: str,
+        dst_key: str,
+        transform: Callable[[np.ndarray], np.ndarray],
+        open_writer: WriterFactory,
+        size: tuple[int, int] | None = None,
+    ) -> Rendered:
+        """Stream a shot through `transform` into a new object; `size` (w, h) defaults to the input's."""
+        with (
+            self.store.local_path(src_key, PurePosixPath(src_key).suffix) as src,
+            tempfile.TemporaryDirectory(prefix="md-finish-") as tmp,
+        ):
+            info = probe_video(src)
+            width, height = size or info.display_size
+            out = Path(tmp) / ("out" + PurePosixPath(dst_key).suffix)
+            stats = StatsAccumulator()
+            with open_writer(out, width, height, info.fps) as writer:
+                for frame in read_frames(src):
+                    result = transform(frame)
+                    stats.add(result)
+                    writer.write(result)
+            self.store.put_file(dst_key, out)
+        return Rendered(key=dst_key, stats=stats.result())

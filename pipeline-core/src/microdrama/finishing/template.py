@@ -1,0 +1,140 @@
+"""The finishing template: a versioned, hashed document locked per series so every episode looks alike."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from microdrama.errors import InputError
+
+SCHEMA_VERSION = 1
+
+Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeflickerSection(_Section):
+    enabled: bool = True
+    window: int = Field(default=15, ge=3, le=121, description="frames in the smoothing window")
+    strength: float = Field(default=1.0, ge=0.0, le=1.0, description="1 pulls each frame fully onto the smoothed curve")
+    scene_cut: float = Field(
+        default=20.0, gt=0.0, le=255.0, description="a mean-luma jump (0-255) above this starts a new window"
+    )
+
+
+class GradeSection(_Section):
+    enabled: bool = True
+    reference: str = Field(default="auto", min_length=1, description="'auto' (most representative shot) or a shot id")
+    strength: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class UpscaleSection(_Section):
+    width: int = Field(default=2160, ge=16, le=8192)
+    height: int = Field(default=3840, ge=16, le=8192)
+    resampler: Literal["lanczos", "bicubic"] = "lanczos"
+    sharpen: float = Field(default=0.3, ge=0.0, le=4.0, description="unsharp-mask amount for the sharpest shot")
+    max_sharpen: float = Field(
+        default=2.0, ge=0.0, le=4.0, description="the most any shot is sharpened to match detail"
+    )
+    sharpen_sigma: float = Field(default=1.5, gt=0.0, le=10.0, description="unsharp-mask radius, pixels at master size")
+    detail_match: bool = True
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError(f"must be even for 4:2:0 encoding, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _sharpen_within_max(self) -> UpscaleSection:
+        if self.sharpen > self.max_sharpen:
+            raise ValueError(f"sharpen {self.sharpen} is above max_sharpen {self.max_sharpen}")
+        return self
+
+
+class EncodeSection(_Section):
+    codec: Literal["libx264", "libx265"] = "libx264"
+    crf: int = Field(default=16, ge=0, le=51)
+    preset: Preset = "veryfast"
+    pix_fmt: Literal["yuv420p", "yuv420p10le"] = "yuv420p"
+
+    @model_validator(mode="after")
+    def _supported_pair(self) -> EncodeSection:
+        # libx265 10-bit corrupts the heap in the PyAV 18.1 wheel (seen here), so it is refused up front.
+        if self.codec == "libx265" and self.pix_fmt != "yuv420p":
+            raise ValueError("libx265 supports only pix_fmt yuv420p in this build")
+        return self
+
+
+class FinishingTemplate(_Section):
+    version: int = SCHEMA_VERSION
+    name: str = Field(default="default", min_length=1, max_length=128)
+    deflicker: DeflickerSection = DeflickerSection()
+    grade: GradeSection = GradeSection()
+    upscale: UpscaleSection = UpscaleSection()
+    encode: EncodeSection = EncodeSection()
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"unsupported template version {value}; this build reads version {SCHEMA_VERSION}")
+        return value
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "template"
+        what = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        problems.append(f"{where}: {what}")
+    return "; ".join(problems)
+
+
+def parse_template(doc: Any, source: str = "template") -> FinishingTemplate:
+    """Validate a template document already parsed from YAML or JSON; errors name the source and key."""
+    if not isinstance(doc, dict):
+        raise InputError("a finishing template must be a mapping of sections", file=source)
+    try:
+        return FinishingTemplate.model_validate(doc)
+    except ValidationError as exc:
+        raise InputError(_describe(exc), file=source) from exc
+
+
+def load_template(path: Path | str) -> FinishingTemplate:
+    p = Path(path)
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read finishing template ({exc.strerror})", file=str(p)) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"invalid YAML: {problem}", file=str(p), line=mark.line + 1 if mark else None) from exc
+    return parse_template(doc, str(p))
+
+
+def default_template() -> FinishingTemplate:
+    return FinishingTemplate()
+
+
+def canonical_json(model: BaseModel) -> str:
+    """The form that is hashed: key order and spacing never change the hash, content always does."""
+    return json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def template_hash(template: FinishingTemplate) -> str:
+    return hashlib.sha256(canonical_json(template).encode()).hexdigest()
+
+
+def template_to_yaml(template: FinishingTemplate) -> str:
+    return yaml.safe_dump(template.model_dump(mode="json"), sort_keys=False)

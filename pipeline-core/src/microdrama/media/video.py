@@ -1,0 +1,123 @@
+"""Frame-level video reading and deterministic H.264/HEVC encoding (BT.709 tagged)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+
+from microdrama.errors import MediaError
+from microdrama.media.probe import MediaLimits, probe_video
+
+# AVCOL_* values for BT.709 primaries, transfer and matrix; range 1 = limited (MPEG).
+_BT709 = 1
+_LIMITED = 1
+
+
+def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    """Apply display-matrix rotation (degrees counter-clockwise, as FFmpeg reports it)."""
+    turns = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
+
+
+def read_frames(path: Path | str, limits: MediaLimits = MediaLimits()) -> Iterator[np.ndarray]:
+    """Yield upright RGB24 frames (H, W, 3) of a probed and bounded video."""
+    info = probe_video(path, limits)
+    count = 0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for frame in container.decode(stream):
+                count += 1
+                if count > limits.max_frames:
+                    raise MediaError(f"more than {limits.max_frames} frames", file=str(path))
+                yield _upright(frame.to_ndarray(format="rgb24"), info.rotation)
+    except av.FFmpegError as exc:
+        raise MediaError(f"decode failed at frame {count} ({exc})", file=str(path)) from exc
+
+
+def read_video(path: Path | str, limits: MediaLimits = MediaLimits()) -> np.ndarray:
+    """All frames as one (N, H, W, 3) uint8 array; for shots, which are short."""
+    frames = list(read_frames(path, limits))
+    return np.stack(frames)
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """Encoder settings; the same settings give the same bytes (fixed thread count)."""
+
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "veryfast"
+    pix_fmt: str = "yuv420p"
+    profile: str | None = "high"
+    threads: int = 2
+    gop_seconds: float = 2.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class VideoWriter:
+    """Encode RGB24 frames to an MP4 with BT.709 tags and limited range."""
+
+    def __init__(
+        self, path: Path | str, width: int, height: int, fps: int | Fraction, settings: EncodeSettings = EncodeSettings()
+    ) -> None:
+        if width % 2 or height % 2:
+            raise ValueError(f"encode size must be even, got {width}x{height}")
+        self.path = Path(path)
+        self.width, self.height = width, height
+        self._container = av.open(str(self.path), "w", format="mp4")
+        stream = self._container.add_stream(settings.codec, rate=Fraction(fps))
+        stream.width, stream.height = width, height
+        stream.pix_fmt = settings.pix_fmt
+        cc = stream.codec_context
+        cc.color_primaries = _BT709
+        cc.color_trc = _BT709
+        cc.colorspace = _BT709
+        cc.color_range = _LIMITED
+        cc.thread_count = settings.threads
+        options = {"crf": str(settings.crf), "preset": settings.preset, **settings.extra}
+        options["g"] = str(max(1, round(float(Fraction(fps)) * settings.gop_seconds)))
+        if settings.profile:
+            stream.profile = settings.profile
+        if settings.codec == "libx265":
+            options.setdefault("x265-params", "log-level=error")
+        stream.options = options
+        self._stream = stream
+        self._pts = 0
+
+    def write(self, rgb: np.ndarray) -> None:
+        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
+            raise ValueError(f"frame {rgb.shape} {rgb.dtype}, expected ({self.height}, {self.width}, 3) uint8")
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+            format=self._stream.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG"
+        )
+        frame.pts = self._pts
+        self._pts += 1
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    @property
+    def frames_written(self) -> int:
+        return self._pts
+
+    def close(self) -> None:
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._container.close()
+            self.path.unlink(missing_ok=True)

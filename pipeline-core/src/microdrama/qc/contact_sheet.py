@@ -1,0 +1,62 @@
+"""Contact sheet: one labelled thumbnail per shot, outliers outlined in their verdict's colour."""
+
+from __future__ import annotations
+
+import base64
+import math
+from html import escape
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+if TYPE_CHECKING:
+    from microdrama.qc.report import QcReport
+
+THUMB_LONG_SIDE = 320
+_JPEG_QUALITY = 85
+
+
+def encode_thumbnail(rgb: np.ndarray) -> bytes:
+    """A JPEG of the frame scaled to THUMB_LONG_SIDE on its long side (never upscaled)."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, THUMB_LONG_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else rgb
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
+    if not ok:
+        raise ValueError(f"JPEG encode failed for a {w}x{h} thumbnail")
+    return buf.tobytes()
+
+
+def _num(v: float | None, fmt: str) -> str:
+    return "–" if v is None or not math.isfinite(v) else format(v, fmt)
+
+
+def contact_sheet_html(report: QcReport) -> str:
+    flags = report.flags()
+    cards = []
+    for shot in report.shots:
+        shot_flags = flags[shot.shot_id]
+        state = "fail" if any(r.verdict == "fail" for r in shot_flags) else "warn" if shot_flags else "pass"
+        jpeg = report.thumbnails.get(shot.shot_id)
+        img = (
+            f'<img src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode("ascii")}" alt="{escape(shot.shot_id)}">'
+            if jpeg
+            else '<div class="noimg">no frame</div>'
+        )
+        scores = report.identity.get(shot.shot_id, {})
+        identity = _num(min(scores.values()), ".2f") if scores else "–"
+        end_s = shot.start_s + shot.frame_count / report.stream.fps
+        chips = "".join(f'<span class="chip {r.verdict}">{escape(r.id.split(".", 1)[-1])}</span>' for r in shot_flags)
+        cards.append(
+            f'<figure class="shot {state}" id="shot-{escape(shot.shot_id)}">{img}<figcaption>'
+            f'<div class="cap-head"><b>{escape(shot.shot_id)}</b><span>{shot.start_s:.2f}–{end_s:.2f} s</span></div>'
+            f"<dl><dt>luma</dt><dd>{_num(shot.mean_luma, '.1f')}</dd>"
+            f"<dt>sharp</dt><dd>{_num(shot.sharpness, '.0f')}</dd>"
+            f"<dt>a*/b*</dt><dd>{_num(shot.mean_a, '+.1f')}/{_num(shot.mean_b, '+.1f')}</dd>"
+            f"<dt>flicker</dt><dd>{_num(shot.flicker, '.2f')}</dd>"
+            f"<dt>identity</dt><dd>{identity}</dd></dl>"
+            f"{f'<div class=chips>{chips}</div>' if chips else ''}</figcaption></figure>"
+        )
+    return f'<div class="sheet">{"".join(cards)}</div>'

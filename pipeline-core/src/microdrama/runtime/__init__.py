@@ -1,0 +1,1 @@
+"""Runtime: the event transport, stage runners and the embedded stack."""

@@ -1,0 +1,79 @@
+"""The one adapter that runs any stage on Ray: actors keep the stage set up between items."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ray
+
+from microdrama.runtime.stages import Progress, StageFactory
+
+
+class _StageActor:
+    def __init__(self, factory: StageFactory) -> None:
+        self.stage = factory()
+        self.stage.setup()
+
+    def process(self, item: Any) -> Any:
+        return self.stage.process(item)
+
+
+class RayRunner:
+    """Maps a stage over items on a pool of Ray actors sized to the cluster."""
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None, max_actors: int | None = None) -> None:
+        self._owns_ray = not ray.is_initialized()
+        if self._owns_ray:
+            ray.init(
+                address=address,
+                num_cpus=num_cpus if address is None else None,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+        self.max_actors = max_actors
+
+    def close(self) -> None:
+        if self._owns_ray and ray.is_initialized():
+            ray.shutdown()
+
+    def map(self, factory: StageFactory, items: Sequence[Any], progress: Progress | None = None) -> list[Any]:
+        if not items:
+            return []
+        probe = factory()
+        res = probe.resources
+        total_cpus = float(ray.cluster_resources().get("CPU", 1.0))
+        total_gpus = float(ray.cluster_resources().get("GPU", 0.0))
+        # GPU stages get GPU actors only where the cluster has GPUs; otherwise they run on CPU.
+        num_gpus = res.num_gpus if total_gpus >= res.num_gpus > 0 else 0.0
+        by_cpu = int(total_cpus // max(res.num_cpus, 0.01))
+        by_gpu = int(total_gpus // num_gpus) if num_gpus else len(items)
+        count = max(1, min(len(items), by_cpu, by_gpu, self.max_actors or len(items)))
+        actor_cls = ray.remote(num_cpus=res.num_cpus, num_gpus=num_gpus)(_StageActor)
+        actors = [actor_cls.remote(factory) for _ in range(count)]
+        try:
+            pending: dict[Any, int] = {}
+            pending_actor: dict[int, Any] = {}
+            results: list[Any] = [None] * len(items)
+            queue = list(enumerate(items))
+            idle = list(actors)
+            done = 0
+            while queue or pending:
+                while queue and idle:
+                    index, item = queue.pop(0)
+                    actor = idle.pop()
+                    pending[actor.process.remote(item)] = index
+                    pending_actor[index] = actor
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                ref = ready[0]
+                index = pending.pop(ref)
+                results[index] = ray.get(ref)
+                idle.append(pending_actor.pop(index))
+                done += 1
+                if progress:
+                    progress(done, len(items))
+            return results
+        finally:
+            for actor in actors:
+                ray.kill(actor)

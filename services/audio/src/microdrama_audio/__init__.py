@@ -1,0 +1,1 @@
+"""microdrama audio service: dialogue, music, mix, loudness, subtitles."""

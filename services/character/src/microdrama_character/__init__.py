@@ -1,0 +1,1 @@
+"""microdrama character service: identity lock across shots and episodes."""

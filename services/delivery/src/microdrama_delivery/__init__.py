@@ -1,0 +1,1 @@
+"""microdrama delivery service: platform packages with manifests and checksums."""

@@ -1,0 +1,1 @@
+"""microdrama finishing service: the Ray driver that finishes an episode stage by stage."""

@@ -1,0 +1,1 @@
+"""microdrama generation service: provider adapters, takes."""

@@ -1,0 +1,1 @@
+"""microdrama QC service: automated checks and the episode report."""

@@ -1,0 +1,1 @@
+"""microdrama script service: Fountain scripts to shot lists."""

@@ -1,0 +1,68 @@
+"""Tiny synthetic takes with known defects, written the way generated shots arrive (H.264 MP4)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from microdrama.finishing.template import FinishingTemplate, parse_template
+from microdrama.keys import episode_key
+from microdrama.media.video import EncodeSettings, VideoWriter, read_video
+from microdrama.store.base import ObjectStore
+
+WIDTH, HEIGHT, FRAMES = 72, 128, 24
+PREFIX = episode_key("acme", "heir", "ep01", "finishing")
+
+
+def raw_key(name: str) -> str:
+    return episode_key("acme", "heir", "ep01", "shots", f"{name}.mp4")
+
+
+def scene(seed: int, blur: float = 0.0) -> np.ndarray:
+    """A mid-grey textured picture (float32 RGB 0-255) with edges and fine detail."""
+    rng = np.random.default_rng(seed)
+    picture = np.full((HEIGHT, WIDTH, 3), 110.0, np.float32)
+    picture += cv2.GaussianBlur(rng.normal(0, 40, (HEIGHT, WIDTH, 3)).astype(np.float32), (0, 0), 0.8)
+    for _ in range(6):
+        x, y = rng.integers(0, WIDTH - 16), rng.integers(0, HEIGHT - 16)
+        picture[y : y + 16, x : x + 16] += rng.uniform(-50, 50, 3).astype(np.float32)
+    if blur:
+        picture = cv2.GaussianBlur(picture, (0, 0), blur)
+    return picture
+
+
+def frames_of(picture: np.ndarray, gains: Iterable[float]) -> list[np.ndarray]:
+    return [np.clip(picture * g, 0, 255).round().astype(np.uint8) for g in gains]
+
+
+def put_clip(store: ObjectStore, name: str, frames: list[np.ndarray]) -> str:
+    key = raw_key(name)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "take.mp4"
+        with VideoWriter(path, WIDTH, HEIGHT, 24, EncodeSettings(crf=4, preset="ultrafast")) as writer:
+            for frame in frames:
+                writer.write(frame)
+        store.put_file(key, path)
+    return key
+
+
+def decode(store: ObjectStore, key: str) -> np.ndarray:
+    with store.local_path(key, Path(key).suffix) as path:
+        return read_video(path)
+
+
+def template(**sections: dict[str, object]) -> FinishingTemplate:
+    """A template with a small master (2x the takes) and the given section overrides."""
+    doc: dict[str, dict[str, object]] = {"upscale": {"width": 2 * WIDTH, "height": 2 * HEIGHT}}
+    for name, values in sections.items():
+        doc[name] = {**doc.get(name, {}), **values}
+    return parse_template(doc)
+
+
+def lab_mean(frames: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(frames.reshape(-1, frames.shape[2], 3).astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+    return np.asarray(lab.reshape(-1, 3).mean(axis=0))

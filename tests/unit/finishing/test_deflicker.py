@@ -1,0 +1,61 @@
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from microdrama.finishing.stages.analysis import AnalysisStage
+from microdrama.finishing.stages.base import ShotItem
+from microdrama.finishing.stages.deflicker import DeflickerItem, DeflickerStage
+from microdrama.finishing.template import DeflickerSection
+from microdrama.runtime.stages import InProcessRunner
+from microdrama.store.local import LocalStore
+
+from .synth import FRAMES, PREFIX, decode, frames_of, put_clip, scene
+
+T = np.arange(FRAMES)
+FLICKER = 1 + 0.08 * np.sin(2 * np.pi * T / 5)
+
+
+def mean_luma(frames: np.ndarray) -> np.ndarray:
+    return np.asarray(frames.astype(np.float64) @ np.array([0.299, 0.587, 0.114])).mean(axis=(1, 2))
+
+
+def deflicker(tmp_path: Path, gains: np.ndarray, settings: DeflickerSection = DeflickerSection()) -> np.ndarray:
+    """Mean luma per frame of the input clip and of the deflickered intermediate."""
+    store_factory = partial(LocalStore, tmp_path / "store")
+    store = store_factory()
+    key = put_clip(store, "take", frames_of(scene(7), gains))
+    runner = InProcessRunner()
+    stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("take", key, f"{PREFIX}/a.json")])[0]
+    item = DeflickerItem("take", key, f"{PREFIX}/d.json", f"{PREFIX}/d.mkv", stats)
+    out = runner.map(partial(DeflickerStage, store_factory, settings), [item])[0]
+    return np.stack([mean_luma(decode(store, key)), mean_luma(decode(store, out.key))])
+
+
+def jitter(luma: np.ndarray) -> float:
+    return float(np.abs(np.diff(luma)).mean())
+
+
+def test_sinusoidal_flicker_is_removed(tmp_path: Path) -> None:
+    before, after = deflicker(tmp_path, FLICKER)
+    assert jitter(before) > 5.0
+    assert jitter(after) <= 0.2 * jitter(before)
+    assert abs(after.mean() - before.mean()) < 1.5  # exposure kept, only the wobble goes
+
+
+def test_a_fade_under_flicker_is_kept(tmp_path: Path) -> None:
+    fade = np.linspace(0.5, 1.1, FRAMES)
+    before, after = deflicker(tmp_path, fade * FLICKER)
+    clean, _ = deflicker(tmp_path / "clean", fade)
+    assert after[-1] - after[0] > 0.9 * (clean[-1] - clean[0])
+    assert np.abs(after - clean).max() < 2.0
+    assert np.abs(before - clean).max() > 5.0
+
+
+def test_lights_switched_on_stay_a_step_not_a_ramp(tmp_path: Path) -> None:
+    step = np.where(T < FRAMES // 2, 0.6, 1.2)
+    before, after = deflicker(tmp_path, step)
+    assert np.abs(after - before).max() < 1.0
+    # Without the scene-cut reset the same smoothing bleeds the step into its neighbours.
+    _, smeared = deflicker(tmp_path / "no-cut", step, DeflickerSection(scene_cut=255.0))
+    assert np.abs(smeared - before).max() > 10.0
