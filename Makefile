@@ -6,7 +6,7 @@ SERVICES := studio script character generation finishing audio qc delivery
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: all setup demo test unit integration e2e lint format protos clean
+.PHONY: all setup demo test unit lint proto-lint format protos clean
 
 all: test
 
@@ -25,9 +25,18 @@ protos: setup
 demo: $(STAMP)
 	$(BIN)/microdrama run examples/the-last-heir --out $(OUT)
 
-lint: $(STAMP)
+BUF := $(VENV)/buf/node_modules/.bin/buf
+
+lint: $(STAMP) proto-lint
 	$(BIN)/ruff check pipeline-core/src services tests infra
 	$(BIN)/mypy pipeline-core/src/microdrama services/*/src
+
+# buf ships on the npm registry; where npm is missing the proto lint is skipped, saying so.
+proto-lint:
+	@if command -v npm >/dev/null 2>&1; then \
+	  test -x $(BUF) || npm install --silent --no-audit --no-fund --prefix $(VENV)/buf @bufbuild/buf@1.75.0; \
+	  $(BUF) lint protos && echo "buf lint: protos clean"; \
+	else echo "buf lint skipped: npm not found"; fi
 
 format: $(STAMP)
 	$(BIN)/ruff format pipeline-core/src services tests infra

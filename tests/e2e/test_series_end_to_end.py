@@ -9,13 +9,13 @@ from pathlib import Path
 
 import av
 import pytest
-
 from microdrama.audio.loudness import integrated_lufs
 from microdrama.audio.subtitles import parse_srt, parse_vtt
 from microdrama.delivery.manifest import verify_manifest
 from microdrama.domain.shots import ShotList
 from microdrama.media.audio import read_audio_stream
 from microdrama.media.probe import probe_video
+
 from tests.e2e.conftest import Run, make_series, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,11 @@ def test_good_episode_is_delivered_per_profile(mixed_run: Run) -> None:
         folder = ep / profile
         assert verify_manifest(folder) == []
         manifest = json.loads((folder / "manifest.json").read_text())
-        assert manifest["profile"]["name"] == profile if isinstance(manifest["profile"], dict) else manifest["profile"] == profile
+        assert (
+            manifest["profile"]["name"] == profile
+            if isinstance(manifest["profile"], dict)
+            else manifest["profile"] == profile
+        )
         assert manifest["qc_verdict"] == "pass" and len(manifest["template_hash"]) == 64
         [video] = folder.glob("*.mp4")
         info = probe_video(video)
@@ -74,7 +78,7 @@ def test_subtitles_follow_the_dialogue(mixed_run: Run) -> None:
 def test_qc_report_is_written_with_a_contact_sheet(mixed_run: Run) -> None:
     qc = mixed_run.out / "ep01" / "qc"
     report = json.loads((qc / "report.json").read_text())
-    assert report["passed"] is True
+    assert report["verdict"] in ("pass", "warn")
     html = (qc / "report.html").read_text()
     assert "<img" in html and "s01" in html and "<svg" in html
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from microdrama.runtime.processes import ManagedProcess, nats_server, rclone_s3
 
 

@@ -9,10 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from nats.aio.msg import Msg
 from md.common.v1.refs_pb2 import EpisodeRef
 from md.episode.v1.events_pb2 import EpisodeFailed, EpisodeScripted, EpisodeSubmitted
-
 from microdrama.errors import InputError, NotReady
 from microdrama.events.catalog import EPISODE_FAILED, EPISODE_SCRIPTED, EPISODE_SUBMITTED
 from microdrama.events.envelope import H_ERROR, Event, decode, new_event
@@ -22,6 +20,7 @@ from microdrama.runtime.service import Deps, Service, Subscription
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.settings import Settings
 from microdrama.status import StatusStore, apply_event, status_key
+from nats.aio.msg import Msg
 
 pytestmark = pytest.mark.integration
 REF = EpisodeRef(tenant_id="t", series_id="s", episode_id="ep01")
@@ -44,7 +43,9 @@ class Harness:
         service = Service("test", (Subscription(EPISODE_SUBMITTED, handler),))  # type: ignore[arg-type]
         self.tasks.append(
             asyncio.create_task(
-                self.bus.consume(service, service.subscriptions[0], self.deps, self.stop, max_deliver=max_deliver, ack_wait_s=5)
+                self.bus.consume(
+                    service, service.subscriptions[0], self.deps, self.stop, max_deliver=max_deliver, ack_wait_s=5
+                )
             )
         )
 

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from microdrama.errors import InputError
+from microdrama.finishing.cli import add_commands
 from microdrama.logs import configure_logging
 from microdrama.orchestrate import EpisodeOutcome, run_series
 from microdrama.settings import Settings
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run services' event handlers against MD_NATS_URL until SIGTERM")
     serve.add_argument("services", nargs="*", help="service names (default: all installed)")
     serve.set_defaults(func=cmd_serve)
+    add_commands(sub)
     return parser
 
 

@@ -36,7 +36,10 @@ async def wait_for(
     status: StatusStore, submission: Submission, on_status: OnStatus | None, timeout_s: float, poll_s: float = 0.3
 ) -> list[Doc]:
     """Poll the status view until every episode of this submission is delivered, rejected or failed."""
-    wanted = {status_key(r.tenant_id, r.series_id, r.episode_id): e.id for r, e in zip(submission.refs, submission.episodes, strict=True)}
+    wanted = {
+        status_key(r.tenant_id, r.series_id, r.episode_id): e.id
+        for r, e in zip(submission.refs, submission.episodes, strict=True)
+    }
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         docs = [await status.get(k) or {} for k in wanted]

@@ -50,7 +50,7 @@ def status_key(tenant: str, series: str, episode: str) -> str:
 
 def apply_event(doc: Doc | None, event: Event) -> Doc:
     """Fold one event into an episode's status document; idempotent under redelivery."""
-    ref = event.payload.episode  # type: ignore[attr-defined]
+    ref = event.payload.episode
     out: Doc = dict(doc or {})
     out.setdefault("tenant", ref.tenant_id)
     out.setdefault("series", ref.series_id)
@@ -67,25 +67,25 @@ def apply_event(doc: Doc | None, event: Event) -> Doc:
         out.update(submission=event.id, state="submitted", shots_total=0, generated=[], identity_checked=[])
         out["finished_shots"] = []
     if s == c.EPISODE_SCRIPTED:
-        out["shots_total"] = p.shot_count  # type: ignore[attr-defined]
-        out["duration_s"] = round(p.duration_seconds, 3)  # type: ignore[attr-defined]
+        out["shots_total"] = p.shot_count
+        out["duration_s"] = round(p.duration_seconds, 3)
     elif s == c.SHOT_GENERATED:
-        out["generated"] = sorted({*out["generated"], p.take.shot_id})  # type: ignore[attr-defined]
+        out["generated"] = sorted({*out["generated"], p.take.shot_id})
     elif s == c.SHOT_IDENTITY_CHECKED:
-        out["identity_checked"] = sorted({*out["identity_checked"], p.shot_id})  # type: ignore[attr-defined]
+        out["identity_checked"] = sorted({*out["identity_checked"], p.shot_id})
     elif s == c.SHOT_FINISHED:
-        out["finished_shots"] = sorted({*out["finished_shots"], p.shot_id})  # type: ignore[attr-defined]
+        out["finished_shots"] = sorted({*out["finished_shots"], p.shot_id})
     elif s in (c.EPISODE_QC_PASSED, c.EPISODE_QC_FAILED):
-        out["qc_report_key"] = p.report_key  # type: ignore[attr-defined]
+        out["qc_report_key"] = p.report_key
         if s == c.EPISODE_QC_FAILED:
-            out["failed_rules"] = list(p.failed_rules)  # type: ignore[attr-defined]
+            out["failed_rules"] = list(p.failed_rules)
     elif s == c.EPISODE_DELIVERED:
         out["deliverables"] = [
             {"profile": k.profile, "manifest_key": k.manifest_key, "video_key": k.video_key}
-            for k in p.packages  # type: ignore[attr-defined]
+            for k in p.packages
         ]
     elif s == c.EPISODE_FAILED:
-        out["error"] = {"stage": p.stage, "reason": p.reason}  # type: ignore[attr-defined]
+        out["error"] = {"stage": p.stage, "reason": p.reason}
     state = _STATE_OF.get(s)
     if state and _RANK[state] >= _RANK[out["state"]]:
         out["state"] = state

@@ -35,7 +35,7 @@ class Submission:
 
     @property
     def refs(self) -> list[EpisodeRef]:
-        return [e.payload.episode for e in self.episodes]  # type: ignore[attr-defined]
+        return [e.payload.episode for e in self.episodes]
 
 
 def _digest(*blobs: bytes) -> str:
@@ -54,8 +54,12 @@ def submit_series(store: ObjectStore, series_dir: Path, tenant: str, only: list[
         for index, ref in enumerate(character.references):
             path = series_dir / ref
             if cv2.imread(str(path)) is None:
-                raise InputError(f"reference image of character {character.id!r} is not a readable image", file=str(path))
-            refs_to_put.append((reference_key(tenant, bible.id, character.id, index, PurePosixPath(ref).suffix.lower()), path))
+                raise InputError(
+                    f"reference image of character {character.id!r} is not a readable image", file=str(path)
+                )
+            refs_to_put.append(
+                (reference_key(tenant, bible.id, character.id, index, PurePosixPath(ref).suffix.lower()), path)
+            )
     template_bytes = b""
     if bible.look.template:
         path = series_dir / bible.look.template
@@ -68,7 +72,9 @@ def submit_series(store: ObjectStore, series_dir: Path, tenant: str, only: list[
         try:
             episode_key(tenant, bible.id, episode_id)
         except KeyError_ as exc:
-            raise InputError(f"episode id {episode_id!r} from the file name is not a plain name", file=str(path)) from exc
+            raise InputError(
+                f"episode id {episode_id!r} from the file name is not a plain name", file=str(path)
+            ) from exc
         if only and episode_id not in only:
             continue
         scripts.append((episode_id, path))
@@ -97,6 +103,8 @@ def submit_series(store: ObjectStore, series_dir: Path, tenant: str, only: list[
                 store.put_file(key, take)
                 takes[take.stem] = key
                 script += take.read_bytes()
-        payload = EpisodeSubmitted(episode=ref, script_key=script_key(ref), bible_key=series_payload.bible_key, take_keys=takes)
+        payload = EpisodeSubmitted(
+            episode=ref, script_key=script_key(ref), bible_key=series_payload.bible_key, take_keys=takes
+        )
         episodes.append(new_event(EPISODE_SUBMITTED, payload, tenant=tenant, key=_digest(*blobs, script)))
     return Submission(bible, series_event, episodes)

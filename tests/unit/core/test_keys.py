@@ -1,5 +1,4 @@
 import pytest
-
 from microdrama.keys import KeyError_, check_key, episode_key, key_tenant
 
 

@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-
 from microdrama.store.base import ObjectNotFound
 from microdrama.store.local import LocalStore
 

@@ -2,7 +2,6 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import ShotItem
 from microdrama.finishing.stages.deflicker import DeflickerItem, DeflickerStage
@@ -20,7 +19,7 @@ def mean_luma(frames: np.ndarray) -> np.ndarray:
     return np.asarray(frames.astype(np.float64) @ np.array([0.299, 0.587, 0.114])).mean(axis=(1, 2))
 
 
-def deflicker(tmp_path: Path, gains: np.ndarray, settings: DeflickerSection = DeflickerSection()) -> np.ndarray:
+def deflicker(tmp_path: Path, gains: np.ndarray, settings: DeflickerSection | None = None) -> np.ndarray:
     """Mean luma per frame of the input clip and of the deflickered intermediate."""
     store_factory = partial(LocalStore, tmp_path / "store")
     store = store_factory()
@@ -28,7 +27,7 @@ def deflicker(tmp_path: Path, gains: np.ndarray, settings: DeflickerSection = De
     runner = InProcessRunner()
     stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("take", key, f"{PREFIX}/a.json")])[0]
     item = DeflickerItem("take", key, f"{PREFIX}/d.json", f"{PREFIX}/d.mkv", stats)
-    out = runner.map(partial(DeflickerStage, store_factory, settings), [item])[0]
+    out = runner.map(partial(DeflickerStage, store_factory, settings or DeflickerSection()), [item])[0]
     return np.stack([mean_luma(decode(store, key)), mean_luma(decode(store, out.key))])
 
 

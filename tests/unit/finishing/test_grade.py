@@ -3,16 +3,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from microdrama.errors import InputError
-from microdrama.finishing import FinishResult, FinishingTemplate, finish_episode
+from microdrama.finishing import FinishingTemplate, FinishResult, finish_episode
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
 
 from .synth import FRAMES, PREFIX, decode, frames_of, lab_mean, put_clip, scene, template
 
 WARM_CAST = np.array([1.25, 1.0, 0.7], np.float32)
-GRADE_ONLY = {"deflicker": {"enabled": False}, "upscale": {"detail_match": False, "sharpen": 0.0}}
+GRADE_ONLY: dict[str, dict[str, object]] = {
+    "deflicker": {"enabled": False},
+    "upscale": {"detail_match": False, "sharpen": 0.0},
+}
 
 
 def finish(root: Path, t: FinishingTemplate) -> tuple[LocalStore, FinishResult]:
@@ -46,5 +48,5 @@ def test_named_reference_is_used_and_an_unknown_one_refused(tmp_path: Path) -> N
     store, result = finish(tmp_path / "named", template(grade={"reference": "s2"}, **GRADE_ONLY))
     assert result.reference_shot == "s2" and not result.report["reference_auto"]
     assert delta_e(store, result, "s1", "s2") < 1.5
-    with pytest.raises(InputError, match="grade.reference names shot 's9'"):
+    with pytest.raises(InputError, match=r"grade\.reference names shot 's9'"):
         finish(tmp_path / "missing", template(grade={"reference": "s9"}, **GRADE_ONLY))

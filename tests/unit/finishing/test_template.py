@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-
 from microdrama.errors import InputError
 from microdrama.finishing import default_template, load_template, template_hash, template_to_yaml
 
@@ -15,7 +14,12 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_defaults_are_a_4k_vertical_x264_master() -> None:
     t = default_template()
     assert (t.version, t.upscale.width, t.upscale.height) == (1, 2160, 3840)
-    assert (t.encode.codec, t.encode.crf, t.encode.preset, t.upscale.resampler) == ("libx264", 16, "veryfast", "lanczos")
+    assert (t.encode.codec, t.encode.crf, t.encode.preset, t.upscale.resampler) == (
+        "libx264",
+        16,
+        "veryfast",
+        "lanczos",
+    )
 
 
 def test_yaml_round_trip_keeps_content_and_hash(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-
 from microdrama.audio.loudness import normalise
 from microdrama.domain.shots import Shot, ShotList
 from microdrama.media.audio import SAMPLE_RATE
@@ -37,7 +36,7 @@ def _shot_frames(seed: int, look: _Look, n: int = SHOT_FRAMES) -> list[np.ndarra
     rng = np.random.default_rng(seed)
     texture = np.clip(rng.normal(120, 30, (H, W * 2, 3)), 0, 255).astype(np.float32)
     if look.blur:
-        texture = cv2.GaussianBlur(texture, (0, 0), 2.5)
+        texture = cv2.GaussianBlur(texture, (0, 0), 2.5).astype(np.float32)
     black = set(look.black)
     frames: list[np.ndarray] = []
     for i in range(n):
@@ -71,9 +70,17 @@ def shot_list() -> ShotList:
         height=H,
         shots=[
             Shot(
-                id=f"s{i:02d}", index=i, scene="INT. STUDY - NIGHT", location="STUDY", interior=True,
-                time_of_day="NIGHT", action="Mara reads.", characters=["mara"], start_s=float(i),
-                duration_s=SHOT_FRAMES / FPS, source_line=1 + i,
+                id=f"s{i:02d}",
+                index=i,
+                scene="INT. STUDY - NIGHT",
+                location="STUDY",
+                interior=True,
+                time_of_day="NIGHT",
+                action="Mara reads.",
+                characters=["mara"],
+                start_s=float(i),
+                duration_s=SHOT_FRAMES / FPS,
+                source_line=1 + i,
             )
             for i in range(SHOTS)
         ],

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from microdrama.domain.shots import ShotList
 from microdrama.media.audio import SAMPLE_RATE
 from microdrama.qc.report import write_report
@@ -19,6 +18,12 @@ SRT = "1\n00:00:00,500 --> 00:00:01,000\nEveryone in this family lies, every sin
 
 def _no_nan(token: str) -> float:
     raise AssertionError(f"report.json holds {token}, which is not JSON")
+
+
+def _decode_jpeg(b64: str) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(base64.b64decode(b64), np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
+    return np.asarray(image)
 
 
 def test_report_pages_show_the_verdict_every_rule_and_each_shot(
@@ -43,8 +48,7 @@ def test_report_pages_show_the_verdict_every_rule_and_each_shot(
     thumbs = dict(re.findall(r'id="shot-(s\d+)"><img src="data:image/jpeg;base64,([^"]+)"', html))
     assert sorted(thumbs) == [s.id for s in shot_list.shots]
     # The contact sheet shows each shot's own middle frame: s04's is the red-cast one.
-    s04 = cv2.imdecode(np.frombuffer(base64.b64decode(thumbs["s04"]), np.uint8), cv2.IMREAD_COLOR)
-    s00 = cv2.imdecode(np.frombuffer(base64.b64decode(thumbs["s00"]), np.uint8), cv2.IMREAD_COLOR)
+    s04, s00 = (_decode_jpeg(thumbs[sid]) for sid in ("s04", "s00"))
     assert s04[..., 2].mean() - s04[..., 0].mean() > 40 > abs(s00[..., 2].mean() - s00[..., 0].mean())
     assert re.search(r'<figure class="shot fail" id="shot-s01">', html)
     assert re.search(r'<figure class="shot pass" id="shot-s03">', html)

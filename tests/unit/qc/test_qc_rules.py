@@ -6,11 +6,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-
+from microdrama.domain.shots import ShotList
 from microdrama.media.audio import SAMPLE_RATE
 from microdrama.qc.report import QcReport
 from microdrama.qc.rules import RuleResult
-from microdrama.domain.shots import ShotList
 from microdrama.qc.run import run_qc
 
 GOOD_SRT = """1
@@ -126,7 +125,9 @@ def test_fast_long_or_late_subtitles_fail_and_name_their_shots(
         "\n4\n00:00:04,900 --> 00:00:06,000\nToo late.\n"
     )
     report = qc(master_with(), srt=srt)
-    speed, length, timing = (_rule(report, i) for i in ("subtitles.reading_speed", "subtitles.line_length", "subtitles.timing"))
+    speed, length, timing = (
+        _rule(report, i) for i in ("subtitles.reading_speed", "subtitles.line_length", "subtitles.timing")
+    )
     assert speed.verdict == "fail" and float(speed.measured) > 20 and speed.shots == ("s01", "s02")  # type: ignore[arg-type]
     assert length.verdict == "fail" and length.measured == 46
     assert timing.verdict == "fail" and "cue 4" in timing.detail

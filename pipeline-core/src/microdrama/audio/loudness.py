@@ -70,9 +70,7 @@ def _limit(x: np.ndarray, sr: int, ceiling: float) -> np.ndarray:
     return x * gain[:, None]
 
 
-def normalise(
-    samples: np.ndarray, sr: int, target_lufs: float = -14.0, max_true_peak_dbtp: float = -1.0
-) -> np.ndarray:
+def normalise(samples: np.ndarray, sr: int, target_lufs: float = -14.0, max_true_peak_dbtp: float = -1.0) -> np.ndarray:
     """Gain to the target loudness, then limit true peaks to the ceiling.
 
     When limiting pulls loudness down, gain and limiting are repeated from the

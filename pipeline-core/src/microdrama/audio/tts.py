@@ -39,7 +39,7 @@ _SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), 
 
 
 class _EspeakVoice(ctypes.Structure):
-    _fields_ = [  # noqa: RUF012 (ctypes layout, not a mutable default)
+    _fields_ = [
         ("name", ctypes.c_char_p),
         ("languages", ctypes.c_char_p),
         ("identifier", ctypes.c_char_p),

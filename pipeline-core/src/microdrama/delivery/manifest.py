@@ -5,7 +5,6 @@ It holds no wall-clock time, so packaging the same inputs twice gives byte-ident
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from microdrama.errors import InputError
+from microdrama.store.base import sha256_file
 
 MANIFEST_NAME = "manifest.json"
 FileKind = Literal["video", "subtitles", "poster"]
@@ -53,14 +53,6 @@ class Manifest(_Doc):
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def describe_file(path: Path, kind: FileKind) -> ManifestFile:
     return ManifestFile(name=path.name, kind=kind, bytes=path.stat().st_size, sha256=sha256_file(path))
 
@@ -78,7 +70,9 @@ def read_manifest(out_dir: Path) -> Manifest:
     except FileNotFoundError as exc:
         raise InputError("manifest not found", file=str(path)) from exc
     except ValidationError as exc:
-        raise InputError(f"manifest is not valid ({exc.error_count()} errors: {exc.errors()[0]['msg']})", file=str(path)) from exc
+        raise InputError(
+            f"manifest is not valid ({exc.error_count()} errors: {exc.errors()[0]['msg']})", file=str(path)
+        ) from exc
 
 
 def verify_manifest(out_dir: Path) -> list[str]:

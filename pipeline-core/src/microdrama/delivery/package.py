@@ -51,7 +51,9 @@ def _stereo(mix: np.ndarray) -> np.ndarray:
 def _loudness_for(profile: DeliveryProfile, mix: np.ndarray, sample_rate: int) -> np.ndarray:
     lufs = integrated_lufs(mix, sample_rate)
     peak = true_peak_dbtp(mix, sample_rate)
-    if not np.isfinite(lufs) or (abs(lufs - profile.loudness_lufs) <= _LUFS_TOLERANCE and peak <= profile.true_peak_dbtp):
+    if not np.isfinite(lufs) or (
+        abs(lufs - profile.loudness_lufs) <= _LUFS_TOLERANCE and peak <= profile.true_peak_dbtp
+    ):
         return mix
     log.info("delivery.renormalise", profile=profile.name, lufs=round(lufs, 2), target=profile.loudness_lufs)
     return normalise(mix, sample_rate, profile.loudness_lufs, profile.true_peak_dbtp)
@@ -95,7 +97,9 @@ def package_episode(
     """Write `<episode>_<profile>.mp4/.srt/.vtt`, a poster and manifest.json into out_dir; same inputs, same bytes."""
     tenant, series, episode_id = _episode_ids(episode)
     if qc_verdict not in _DELIVERABLE_VERDICTS:
-        raise InputError(f"QC verdict is {qc_verdict!r}; only {' or '.join(_DELIVERABLE_VERDICTS)} episodes are delivered")
+        raise InputError(
+            f"QC verdict is {qc_verdict!r}; only {' or '.join(_DELIVERABLE_VERDICTS)} episodes are delivered"
+        )
     info = probe_video(master)
     fps = output_fps(info, profile)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +113,14 @@ def package_episode(
         else:
             picture = Path(tmp) / "picture.mp4"
             frames = transcode_video(info, profile, picture)
-        mux_audio(picture, audio, video_path, sample_rate=sample_rate, codec=profile.audio_codec, bitrate=profile.audio_bitrate)
+        mux_audio(
+            picture,
+            audio,
+            video_path,
+            sample_rate=sample_rate,
+            codec=profile.audio_codec,
+            bitrate=profile.audio_bitrate,
+        )
     size = video_path.stat().st_size
     if profile.max_bytes is not None and size > profile.max_bytes:
         raise InputError(f"delivered video is {size} bytes, over profile {profile.name}'s limit of {profile.max_bytes}")
@@ -133,7 +144,11 @@ def package_episode(
         template_hash=template_hash,
         created_by=f"microdrama {__version__}",
         video=VideoSummary(
-            width=profile.width, height=profile.height, fps=float(fps), frames=frames, duration_s=round(frames / float(fps), 6)
+            width=profile.width,
+            height=profile.height,
+            fps=float(fps),
+            frames=frames,
+            duration_s=round(frames / float(fps), 6),
         ),
         files=files,
     )

@@ -34,7 +34,8 @@ def check_copy(info: VideoInfo, profile: DeliveryProfile) -> None:
         )
     if profile.fps is not None and info.fps != profile.fps:
         raise InputError(
-            f"profile {profile.name} copies the master, but the master runs at {float(info.fps):g} fps, not {profile.fps}",
+            f"profile {profile.name} copies the master, but the master runs at {float(info.fps):g} fps, "
+            f"not {profile.fps}",
             file=info.path,
         )
 
@@ -54,10 +55,18 @@ def transcode_video(info: VideoInfo, profile: DeliveryProfile, out: Path) -> int
         )
     fps_out = output_fps(info, profile)
     ratio = info.fps / fps_out
-    settings = EncodeSettings(codec=profile.video_codec, crf=profile.crf, preset=profile.preset, profile=profile.h264_profile)
+    settings = EncodeSettings(
+        codec=profile.video_codec,
+        crf=profile.crf,
+        preset=profile.preset,
+        profile=profile.h264_profile,
+    )
     written = 0
     try:
-        with av.open(info.path) as container, VideoWriter(out, profile.width, profile.height, fps_out, settings) as writer:
+        with (
+            av.open(info.path) as container,
+            VideoWriter(out, profile.width, profile.height, fps_out, settings) as writer,
+        ):
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             for index, frame in enumerate(container.decode(stream)):

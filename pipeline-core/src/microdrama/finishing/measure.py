@@ -8,6 +8,7 @@ scaling keeps one number comparable between a native take and its 4K master.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import cv2
@@ -17,27 +18,78 @@ import numpy as np
 SHARPNESS_EVERY = 8
 # Colour statistics are taken on a grid no finer than this many rows: means are stable well below 4K.
 STATS_ROWS = 960
+SAMPLE_STRIDE, MIN_SAMPLES = 7, 100_000
 
 
 def gray(rgb: np.ndarray) -> np.ndarray:
-    """Luma as float32 0-255 (Rec.601 weights, OpenCV's gray)."""
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    """Luma, uint8 (Rec.601 weights, OpenCV's gray)."""
+    return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+
+
+def small_luma(rgb: np.ndarray, side: int) -> np.ndarray:
+    """Luma scaled down (area average) so its longer side is at most `side`: for motion estimates."""
+    height, width = rgb.shape[:2]
+    scale = min(1.0, side / max(height, width))
+    luma = gray(rgb)
+    if scale == 1.0:
+        return luma
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA))
 
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:
     """CIE L*a*b* (L 0-100) of uint8 sRGB pixels, float32."""
-    return cv2.cvtColor(rgb.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2Lab)
+    return cv2.cvtColor(np.multiply(rgb, np.float32(1 / 255), dtype=np.float32), cv2.COLOR_RGB2Lab)
 
 
 def from_lab(lab: np.ndarray) -> np.ndarray:
-    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
-    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    """uint8 sRGB, rounded and saturated (negatives are zeroed first: convertScaleAbs takes the absolute value)."""
+    rgb = np.maximum(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0)
+    return np.asarray(cv2.convertScaleAbs(rgb, alpha=255.0))
+
+
+def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 colour difference of L*a*b* values (last axis), element-wise (Sharma, Wu and Dalal 2005)."""
+    l1, a1, b1 = np.moveaxis(np.asarray(lab1, np.float64), -1, 0)
+    l2, a2, b2 = np.moveaxis(np.asarray(lab2, np.float64), -1, 0)
+    c_bar7 = ((np.hypot(a1, b1) + np.hypot(a2, b2)) / 2) ** 7
+    g = 0.5 * (1 - np.sqrt(c_bar7 / (c_bar7 + 25.0**7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2
+    c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
+    h1, h2 = np.degrees(np.arctan2(b1, a1)) % 360, np.degrees(np.arctan2(b2, a2)) % 360
+    chromatic = c1 * c2 != 0  # a hue difference means nothing where either colour is grey
+    dh = h2 - h1
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh)) * chromatic
+    d_l, d_c = l2 - l1, c2 - c1
+    d_h = 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh / 2))
+    l_bar, c_bar = (l1 + l2) / 2, (c1 + c2) / 2
+    h_sum = h1 + h2
+    h_bar = np.where(np.abs(h1 - h2) <= 180, h_sum / 2, np.where(h_sum < 360, h_sum + 360, h_sum - 360) / 2)
+    h_bar = np.where(chromatic, h_bar, h_sum)
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(h_bar - 30))
+        + 0.24 * np.cos(np.radians(2 * h_bar))
+        + 0.32 * np.cos(np.radians(3 * h_bar + 6))
+        - 0.20 * np.cos(np.radians(4 * h_bar - 63))
+    )
+    c_bar7 = c_bar**7
+    r_t = -2 * np.sqrt(c_bar7 / (c_bar7 + 25.0**7)) * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2))))
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    s_c, s_h = 1 + 0.045 * c_bar, 1 + 0.015 * c_bar * t
+    return np.asarray(np.sqrt((d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)))
 
 
 def edge_strength(luma: np.ndarray) -> float:
-    """Resolution-normalised sharpness of one luma plane (see module doc)."""
-    dx = np.abs(np.diff(luma, axis=1)).mean()
-    dy = np.abs(np.diff(luma, axis=0)).mean()
+    """Resolution-normalised sharpness of one luma plane (see module doc).
+
+    Large planes are sampled across the gradient on a prime stride (every row pair for
+    vertical differences, one column in SAMPLE_STRIDE): an upscale by k makes every k-th
+    row and column special, and a prime stride visits them all.
+    """
+    step = SAMPLE_STRIDE if luma.size >= MIN_SAMPLES * SAMPLE_STRIDE**2 else 1
+    dx = np.abs(np.diff(luma[::step].astype(np.float32), axis=1)).mean()
+    dy = np.abs(np.diff(luma[:, ::step].astype(np.float32), axis=0)).mean()
     return float(dx + dy) * luma.shape[0] / 1000.0
 
 
@@ -54,10 +106,11 @@ def flicker(luma: np.ndarray) -> float:
 
 @dataclass(frozen=True, eq=False)
 class ShotStats:
-    """Per-frame means of one shot (arrays are (frames, 3)) and its sharpness."""
+    """Per-frame means of one shot (arrays are (frames, 3)), its sharpness and frame rate."""
 
     width: int
     height: int
+    fps: Fraction
     rgb_mean: np.ndarray
     lab_mean: np.ndarray
     lab_sq_mean: np.ndarray
@@ -83,6 +136,7 @@ class ShotStats:
         """What the report shows: rounded so it reads well and compares stably."""
         return {
             "size": [self.width, self.height],
+            "fps": str(self.fps),
             "frames": self.frames,
             "flicker": round(flicker(self.luma), 4),
             "lab_mean": [round(float(v), 3) for v in self.lab],
@@ -94,6 +148,7 @@ class ShotStats:
         return {
             "width": self.width,
             "height": self.height,
+            "fps": str(self.fps),
             "rgb_mean": self.rgb_mean.tolist(),
             "lab_mean": self.lab_mean.tolist(),
             "lab_sq_mean": self.lab_sq_mean.tolist(),
@@ -105,6 +160,7 @@ class ShotStats:
         return cls(
             width=int(doc["width"]),
             height=int(doc["height"]),
+            fps=Fraction(doc["fps"]),
             rgb_mean=np.asarray(doc["rgb_mean"], dtype=np.float64).reshape(-1, 3),
             lab_mean=np.asarray(doc["lab_mean"], dtype=np.float64).reshape(-1, 3),
             lab_sq_mean=np.asarray(doc["lab_sq_mean"], dtype=np.float64).reshape(-1, 3),
@@ -115,7 +171,8 @@ class ShotStats:
 class StatsAccumulator:
     """Collects ShotStats frame by frame, so no stage holds a whole shot in memory to measure it."""
 
-    def __init__(self) -> None:
+    def __init__(self, fps: Fraction) -> None:
+        self._fps = fps
         self._rgb: list[np.ndarray] = []
         self._lab: list[np.ndarray] = []
         self._lab_sq: list[np.ndarray] = []
@@ -126,11 +183,11 @@ class StatsAccumulator:
         height, width = rgb.shape[:2]
         self._size = (width, height)
         stride = max(1, height // STATS_ROWS)
-        grid = rgb[::stride, ::stride]
-        lab = to_lab(grid).reshape(-1, 3)
-        self._rgb.append(grid.reshape(-1, 3).mean(axis=0, dtype=np.float64))
-        self._lab.append(lab.mean(axis=0, dtype=np.float64))
-        self._lab_sq.append(np.square(lab).mean(axis=0, dtype=np.float64))
+        grid = np.ascontiguousarray(rgb[::stride, ::stride])
+        lab_mean, lab_std = (v.ravel() for v in cv2.meanStdDev(to_lab(grid)))
+        self._rgb.append(np.array(cv2.mean(grid)[:3]))
+        self._lab.append(lab_mean)
+        self._lab_sq.append(lab_std**2 + lab_mean**2)
         if (len(self._rgb) - 1) % SHARPNESS_EVERY == 0:
             self._sharp.append(sharpness(rgb))
 
@@ -140,6 +197,7 @@ class StatsAccumulator:
         return ShotStats(
             width=self._size[0],
             height=self._size[1],
+            fps=self._fps,
             rgb_mean=np.stack(self._rgb),
             lab_mean=np.stack(self._lab),
             lab_sq_mean=np.stack(self._lab_sq),

@@ -1,10 +1,11 @@
 """Finish an episode: every shot through each stage in turn, then one master joined without re-encoding.
 
-Stage by stage across the batch (all analysed, all deflickered, all graded, all probed
-for detail, all mastered) so each stage is set up once per worker and every shot gets the
-same settings. Every output key is derived from the content it depends on (input hashes,
-template sections, the reference shot, the sharpening amount), so a re-run finds its
-outputs and redoes nothing.
+Stage by stage across the batch (all analysed, all motion-repaired, all reframed, all
+deflickered, all graded, all probed for detail, all mastered) so each stage is set up once
+per worker and every shot gets the same settings. Every output key is derived from the
+content it depends on (input hashes, template sections, the reference shot, the sharpening
+amount), so a re-run finds its outputs and redoes nothing. A stage with nothing to do for a
+shot (no judder, already the master's aspect) hands the shot on unchanged, keeping its identity.
 """
 
 from __future__ import annotations
@@ -12,29 +13,37 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from microdrama.errors import InputError
+from microdrama.finishing.intermediate import SUFFIX as LOSSLESS_SUFFIX
 from microdrama.finishing.measure import ShotStats
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory
 from microdrama.finishing.stages.deflicker import DeflickerItem, DeflickerStage
 from microdrama.finishing.stages.detail import DetailCurve, DetailItem, DetailStage, match_amounts
 from microdrama.finishing.stages.grade import GradeItem, GradeStage, LabProfile, pick_reference
+from microdrama.finishing.stages.master import SUFFIX as MASTER_SUFFIX
 from microdrama.finishing.stages.master import MasterItem, MasterStage
+from microdrama.finishing.stages.motion import MotionItem, MotionStage
+from microdrama.finishing.stages.reframe import ReframeItem, ReframeStage
 from microdrama.finishing.template import FinishingTemplate, canonical_json, template_hash
 from microdrama.keys import KeyError_, check_key
 from microdrama.logs import get_logger
 from microdrama.media.mux import concat_videos
 from microdrama.runtime.stages import StageFactory, StageRunner
-from microdrama.store.base import ObjectNotFound, ObjectStore
+from microdrama.store.base import ObjectNotFound, ObjectStore, sha256_file
 
 EpisodeProgress = Callable[[str, int, int], None]
+# Part of every stage key: bump it when a stored result record changes form, so old records are not read.
+RECORD_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -65,10 +74,23 @@ def _check_shots(shots: Sequence[tuple[str, str]], prefix: str) -> None:
 
 
 def _content(store: ObjectStore, key: str) -> str:
+    """The take's sha256: from the store's record, or read here for objects put there without one."""
     try:
-        return store.info(key).sha256
+        recorded = store.info(key).sha256
     except ObjectNotFound as exc:
         raise InputError("raw take not found in the store", file=key) from exc
+    if recorded:
+        return recorded
+    with store.local_path(key) as path:
+        return sha256_file(path)
+
+
+def episode_rate(rates: Sequence[Fraction], wanted: Fraction | None) -> Fraction:
+    """The template's rate, else the shots' most common rate (the earliest in the edit on a tie)."""
+    if wanted is not None:
+        return wanted
+    counts = Counter(rates)
+    return max(counts, key=lambda rate: (counts[rate], -rates.index(rate)))
 
 
 def _reference(choice: str, profiles: dict[str, LabProfile]) -> str:
@@ -113,7 +135,7 @@ class _Episode:
 
     def _key(self, stage: str, shot_id: str, *inputs: str) -> str:
         """Base key (no extension) of a shot's output from `stage`, named by everything it depends on."""
-        return f"{self.prefix}/{stage}/{shot_id}-{_digest(stage, *inputs)}"
+        return f"{self.prefix}/{stage}/{shot_id}-{_digest(stage, RECORD_VERSION, *inputs)}"
 
     def _run(
         self, name: str, factory: StageFactory, items: Sequence[ShotItem], load: Callable[[Any], Any]
@@ -148,26 +170,79 @@ class _Episode:
 
     def _advance(self, name: str, factory: StageFactory, items: Sequence[ShotItem]) -> None:
         rendered = self._run(name, factory, items, Rendered.from_json)
+        before = self.state
         self.state = dict(zip(self.ids, rendered, strict=True))
-        self.ident = {sid: self.state[sid].key for sid in self.ids}
+        # A shot handed on unchanged keeps its identity (for a raw take, its content hash, not its key).
+        self.ident = {
+            sid: self.ident[sid] if self.state[sid].key == before[sid].key else self.state[sid].key for sid in self.ids
+        }
+
+    def motion(self) -> Fraction:
+        """Repair judder and bring every shot to the episode's rate; returns that rate."""
+        settings = self.template.motion
+        rates = [self.state[sid].stats.fps for sid in self.ids]
+        rate = episode_rate(rates, settings.rate)
+        if not settings.enabled:
+            if len(set(rates)) > 1:
+                raise InputError(
+                    f"shots have different frame rates ({', '.join(sorted(map(str, set(rates))))}) and motion is "
+                    "disabled: enable motion (or set motion.fps) so they can be converted to one rate"
+                )
+            return rate
+        if not settings.repair_judder and all(r == rate for r in rates):
+            return rate
+        items = []
+        for sid, shot_rate in zip(self.ids, rates, strict=True):
+            target = None if shot_rate == rate else rate
+            base = self._key("motion", sid, self.ident[sid], canonical_json(settings), str(target))
+            items.append(
+                MotionItem(
+                    sid,
+                    self.state[sid].key,
+                    base + ".json",
+                    base + LOSSLESS_SUFFIX,
+                    self.state[sid].stats,
+                    target,
+                    settings.repair_judder,
+                )
+            )
+        self._advance("motion", partial(MotionStage, self.store_factory), items)
+        return rate
+
+    def reframe(self) -> None:
+        settings, upscale = self.template.reframe, self.template.upscale
+        aspect = Fraction(upscale.width, upscale.height)
+        items = []
+        for sid in self.ids:
+            base = self._key("reframe", sid, self.ident[sid], canonical_json(settings), str(aspect))
+            items.append(
+                ReframeItem(
+                    sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX, self.state[sid].stats, aspect
+                )
+            )
+        self._advance("reframe", partial(ReframeStage, self.store_factory, settings), items)
 
     def deflicker(self) -> None:
         settings = self.template.deflicker
         items = []
         for sid in self.ids:
             base = self._key("deflicker", sid, self.ident[sid], canonical_json(settings))
-            items.append(DeflickerItem(sid, self.state[sid].key, base + ".json", base + ".mkv", self.state[sid].stats))
+            items.append(
+                DeflickerItem(sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX, self.state[sid].stats)
+            )
         self._advance("deflicker", partial(DeflickerStage, self.store_factory, settings), items)
 
-    def grade(self) -> str:
+    def grade(self, choice: str) -> str:
         settings = self.template.grade
         profiles = {sid: LabProfile.of(self.state[sid].stats) for sid in self.ids}
-        reference = _reference(settings.reference, profiles)
+        reference = _reference(choice, profiles)
         items = []
         for sid in self.ids:
             base = self._key("grade", sid, self.ident[sid], self.ident[reference], canonical_json(settings))
             items.append(
-                GradeItem(sid, self.state[sid].key, base + ".json", base + ".mkv", profiles[sid], profiles[reference])
+                GradeItem(
+                    sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX, profiles[sid], profiles[reference]
+                )
             )
         self._advance("grade", partial(GradeStage, self.store_factory, settings.strength), items)
         return reference
@@ -193,7 +268,7 @@ class _Episode:
         for sid in self.ids:
             inputs = (self.ident[sid], canonical_json(upscale), canonical_json(encode), f"{amounts[sid]:.4f}")
             base = self._key("master", sid, *inputs)
-            items.append(MasterItem(sid, self.state[sid].key, base + ".json", base + ".mp4", amounts[sid]))
+            items.append(MasterItem(sid, self.state[sid].key, base + ".json", base + MASTER_SUFFIX, amounts[sid]))
         self._advance("master", partial(MasterStage, self.store_factory, upscale, encode), items)
         started = time.perf_counter()
         keys = [self.state[sid].key for sid in self.ids]
@@ -212,14 +287,21 @@ def finish_episode(
     store_factory: StoreFactory,
     prefix: str,
     progress: EpisodeProgress | None = None,
+    reference: str | None = None,
 ) -> FinishResult:
-    """Finish `shots` ((shot_id, raw take key) in edit order) into one master MP4 under `prefix`."""
+    """Finish `shots` ((shot_id, raw take key) in edit order) into one master MP4 under `prefix`.
+
+    `reference` names the shot the others are graded to, overriding the template's grade.reference.
+    """
     _check_shots(shots, prefix)
     t = template
+    choice = reference or t.grade.reference
     run = _Episode(shots, t, runner, store_factory, prefix, progress)
+    rate = run.motion()
+    run.reframe()
     if t.deflicker.enabled:
         run.deflicker()
-    reference = run.grade() if t.grade.enabled else None
+    picked = run.grade(choice) if t.grade.enabled else None
     target, amounts = (
         run.match_detail() if t.upscale.detail_match else (None, {sid: t.upscale.sharpen for sid in run.ids})
     )
@@ -230,8 +312,9 @@ def finish_episode(
         "template": t.model_dump(mode="json"),
         "template_hash": t_hash,
         "master_key": master_key,
-        "reference_shot": reference,
-        "reference_auto": t.grade.reference == "auto",
+        "fps": str(rate),
+        "reference_shot": picked,
+        "reference_auto": picked is not None and choice == "auto",
         "detail_target": None if target is None else round(target, 4),
         "shots": [
             {
@@ -246,11 +329,11 @@ def finish_episode(
         ],
         "stages": run.timings,
     }
-    get_logger(__name__).info("episode finished", master=master_key, shots=len(shots), reference=reference)
+    get_logger(__name__).info("episode finished", master=master_key, shots=len(shots), reference=picked)
     return FinishResult(
         master_key=master_key,
         shot_keys={sid: run.state[sid].key for sid in run.ids},
-        reference_shot=reference,
+        reference_shot=picked,
         template_hash=t_hash,
         report=report,
     )

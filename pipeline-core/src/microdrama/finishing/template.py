@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +35,44 @@ class GradeSection(_Section):
     enabled: bool = True
     reference: str = Field(default="auto", min_length=1, description="'auto' (most representative shot) or a shot id")
     strength: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class MotionSection(_Section):
+    enabled: bool = True
+    repair_judder: bool = True
+    fps: str | None = Field(
+        default=None, description="None keeps each shot's rate; else the rate to convert to, e.g. 30 or 30000/1001"
+    )
+
+    @field_validator("fps", mode="before")
+    @classmethod
+    def _rate(cls, value: object) -> str | None:
+        """Numbers and 'num/den' strings become one canonical fraction string; NTSC decimals become x/1001."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"must be a frame rate such as 30 or 30000/1001, got {value!r}")
+        try:
+            rate = Fraction(str(value))
+        except (ValueError, ZeroDivisionError) as exc:
+            raise ValueError(f"must be a frame rate such as 30 or 30000/1001, got {value!r}") from exc
+        ntsc = Fraction(round(rate * Fraction(1001, 1000)) * 1000, 1001)
+        if rate.denominator != 1 and abs(rate - ntsc) < Fraction(1, 200):
+            rate = ntsc
+        if not 1 <= rate <= 240:
+            raise ValueError(f"frame rate {value} is outside 1-240")
+        return str(rate)
+
+    @property
+    def rate(self) -> Fraction | None:
+        return None if self.fps is None else Fraction(self.fps)
+
+
+class ReframeSection(_Section):
+    mode: Literal["crop", "letterbox"] = Field(
+        default="crop", description="shots not in the master's aspect: subject-following crop, or letterbox"
+    )
+    smoothing: float = Field(default=2.0, gt=0.0, le=30.0, description="seconds in the crop path's smoothing window")
 
 
 class UpscaleSection(_Section):
@@ -75,13 +114,20 @@ class EncodeSection(_Section):
         return self
 
 
+class LockSection(_Section):
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the template's content when it was locked")
+
+
 class FinishingTemplate(_Section):
     version: int = SCHEMA_VERSION
     name: str = Field(default="default", min_length=1, max_length=128)
+    motion: MotionSection = MotionSection()
+    reframe: ReframeSection = ReframeSection()
     deflicker: DeflickerSection = DeflickerSection()
     grade: GradeSection = GradeSection()
     upscale: UpscaleSection = UpscaleSection()
     encode: EncodeSection = EncodeSection()
+    locked: LockSection | None = None
 
     @field_validator("version")
     @classmethod
@@ -105,9 +151,16 @@ def parse_template(doc: Any, source: str = "template") -> FinishingTemplate:
     if not isinstance(doc, dict):
         raise InputError("a finishing template must be a mapping of sections", file=source)
     try:
-        return FinishingTemplate.model_validate(doc)
+        template = FinishingTemplate.model_validate(doc)
     except ValidationError as exc:
         raise InputError(_describe(exc), file=source) from exc
+    if template.locked and template.locked.hash != template_hash(template):
+        raise InputError(
+            f"locked.hash: the template was changed after it was locked (locked {template.locked.hash[:12]}, "
+            f"content now {template_hash(template)[:12]})",
+            file=source,
+        )
+    return template
 
 
 def load_template(path: Path | str) -> FinishingTemplate:
@@ -129,12 +182,19 @@ def default_template() -> FinishingTemplate:
 
 def canonical_json(model: BaseModel) -> str:
     """The form that is hashed: key order and spacing never change the hash, content always does."""
-    return json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return json.dumps(model.model_dump(mode="json", exclude={"locked"}), sort_keys=True, separators=(",", ":"))
 
 
 def template_hash(template: FinishingTemplate) -> str:
+    """sha256 of the content; the lock record itself is left out, so locking never changes the hash."""
     return hashlib.sha256(canonical_json(template).encode()).hexdigest()
 
 
+def lock_template(template: FinishingTemplate) -> FinishingTemplate:
+    """A frozen copy carrying its own hash: any later edit makes it fail validation."""
+    return template.model_copy(update={"locked": LockSection(hash=template_hash(template))})
+
+
 def template_to_yaml(template: FinishingTemplate) -> str:
-    return yaml.safe_dump(template.model_dump(mode="json"), sort_keys=False)
+    doc = template.model_dump(mode="json", exclude=None if template.locked else {"locked"})
+    return yaml.safe_dump(doc, sort_keys=False)

@@ -64,6 +64,7 @@ def mux_audio(
         vin = src.streams.video[0]
         vout = dst.add_stream_from_template(vin)
         aout = dst.add_stream(codec, rate=sample_rate, layout="stereo")
+        assert isinstance(aout, av.AudioStream)
         aout.bit_rate = bitrate
         aout.codec_context.thread_count = 1
         for packet in src.demux(vin):

@@ -20,6 +20,9 @@ class MediaLimits:
     max_frames: int = 20 * 60 * 120
 
 
+DEFAULT_LIMITS = MediaLimits()
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     path: str
@@ -41,7 +44,7 @@ class VideoInfo:
         return self.width, self.height
 
 
-def probe_video(path: Path | str, limits: MediaLimits = MediaLimits()) -> VideoInfo:
+def probe_video(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS) -> VideoInfo:
     """Read only headers (and the first frame for rotation); raise MediaError naming the file and limit."""
     p = Path(path)
     name = str(p)

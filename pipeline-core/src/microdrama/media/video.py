@@ -12,7 +12,7 @@ import av
 import numpy as np
 
 from microdrama.errors import MediaError
-from microdrama.media.probe import MediaLimits, probe_video
+from microdrama.media.probe import DEFAULT_LIMITS, MediaLimits, probe_video
 
 # AVCOL_* values for BT.709 primaries, transfer and matrix; range 1 = limited (MPEG).
 _BT709 = 1
@@ -25,7 +25,7 @@ def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
-def read_frames(path: Path | str, limits: MediaLimits = MediaLimits()) -> Iterator[np.ndarray]:
+def read_frames(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS) -> Iterator[np.ndarray]:
     """Yield upright RGB24 frames (H, W, 3) of a probed and bounded video."""
     info = probe_video(path, limits)
     count = 0
@@ -42,7 +42,7 @@ def read_frames(path: Path | str, limits: MediaLimits = MediaLimits()) -> Iterat
         raise MediaError(f"decode failed at frame {count} ({exc})", file=str(path)) from exc
 
 
-def read_video(path: Path | str, limits: MediaLimits = MediaLimits()) -> np.ndarray:
+def read_video(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS) -> np.ndarray:
     """All frames as one (N, H, W, 3) uint8 array; for shots, which are short."""
     frames = list(read_frames(path, limits))
     return np.stack(frames)
@@ -62,11 +62,14 @@ class EncodeSettings:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+DEFAULT_ENCODE = EncodeSettings()
+
+
 class VideoWriter:
     """Encode RGB24 frames to an MP4 with BT.709 tags and limited range."""
 
     def __init__(
-        self, path: Path | str, width: int, height: int, fps: int | Fraction, settings: EncodeSettings = EncodeSettings()
+        self, path: Path | str, width: int, height: int, fps: int | Fraction, settings: EncodeSettings = DEFAULT_ENCODE
     ) -> None:
         if width % 2 or height % 2:
             raise ValueError(f"encode size must be even, got {width}x{height}")
@@ -74,6 +77,7 @@ class VideoWriter:
         self.width, self.height = width, height
         self._container = av.open(str(self.path), "w", format="mp4")
         stream = self._container.add_stream(settings.codec, rate=Fraction(fps))
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = width, height
         stream.pix_fmt = settings.pix_fmt
         cc = stream.codec_context
@@ -82,13 +86,16 @@ class VideoWriter:
         cc.colorspace = _BT709
         cc.color_range = _LIMITED
         cc.thread_count = settings.threads
-        options = {"crf": str(settings.crf), "preset": settings.preset, **settings.extra}
+        options: dict[str, str] = {"crf": str(settings.crf), "preset": settings.preset, **settings.extra}
         options["g"] = str(max(1, round(float(Fraction(fps)) * settings.gop_seconds)))
         if settings.profile:
             stream.profile = settings.profile
         if settings.codec == "libx265":
             options.setdefault("x265-params", "log-level=error")
-        stream.options = options
+        if settings.codec == "libx264":
+            # mbtree made repeated encodes in one process differ (seen here); identical bytes matter more.
+            options.setdefault("x264-params", "mbtree=0")
+        stream.options = dict(options)  # PyAV types options as dict[str, object]
         self._stream = stream
         self._pts = 0
 
@@ -115,7 +122,9 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.close()
         else:

@@ -29,16 +29,15 @@ def encode_thumbnail(rgb: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _num(v: float | None, fmt: str) -> str:
+def format_value(v: float | None, fmt: str = ".2f") -> str:
+    """A number for the page; missing or non-finite values (a shot with no frames) show as a dash."""
     return "–" if v is None or not math.isfinite(v) else format(v, fmt)
 
 
 def contact_sheet_html(report: QcReport) -> str:
-    flags = report.flags()
+    flags, verdicts = report.flags(), report.shot_verdicts()
     cards = []
     for shot in report.shots:
-        shot_flags = flags[shot.shot_id]
-        state = "fail" if any(r.verdict == "fail" for r in shot_flags) else "warn" if shot_flags else "pass"
         jpeg = report.thumbnails.get(shot.shot_id)
         img = (
             f'<img src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode("ascii")}" alt="{escape(shot.shot_id)}">'
@@ -46,17 +45,18 @@ def contact_sheet_html(report: QcReport) -> str:
             else '<div class="noimg">no frame</div>'
         )
         scores = report.identity.get(shot.shot_id, {})
-        identity = _num(min(scores.values()), ".2f") if scores else "–"
+        identity = format_value(min(scores.values())) if scores else "–"
         end_s = shot.start_s + shot.frame_count / report.stream.fps
-        chips = "".join(f'<span class="chip {r.verdict}">{escape(r.id.split(".", 1)[-1])}</span>' for r in shot_flags)
+        chips = "".join(f'<span class="chip {r.verdict}">{escape(r.id)}</span>' for r in flags[shot.shot_id])
+        chip_row = f'<div class="chips">{chips}</div>' if chips else ""
         cards.append(
-            f'<figure class="shot {state}" id="shot-{escape(shot.shot_id)}">{img}<figcaption>'
+            f'<figure class="shot {verdicts[shot.shot_id]}" id="shot-{escape(shot.shot_id)}">{img}<figcaption>'
             f'<div class="cap-head"><b>{escape(shot.shot_id)}</b><span>{shot.start_s:.2f}–{end_s:.2f} s</span></div>'
-            f"<dl><dt>luma</dt><dd>{_num(shot.mean_luma, '.1f')}</dd>"
-            f"<dt>sharp</dt><dd>{_num(shot.sharpness, '.0f')}</dd>"
-            f"<dt>a*/b*</dt><dd>{_num(shot.mean_a, '+.1f')}/{_num(shot.mean_b, '+.1f')}</dd>"
-            f"<dt>flicker</dt><dd>{_num(shot.flicker, '.2f')}</dd>"
+            f"<dl><dt>luma</dt><dd>{format_value(shot.mean_luma, '.1f')}</dd>"
+            f"<dt>sharp</dt><dd>{format_value(shot.sharpness, '.0f')}</dd>"
+            f"<dt>a*/b*</dt><dd>{format_value(shot.mean_a, '+.1f')}/{format_value(shot.mean_b, '+.1f')}</dd>"
+            f"<dt>flicker</dt><dd>{format_value(shot.flicker, '.2f')}</dd>"
             f"<dt>identity</dt><dd>{identity}</dd></dl>"
-            f"{f'<div class=chips>{chips}</div>' if chips else ''}</figcaption></figure>"
+            f"{chip_row}</figcaption></figure>"
         )
     return f'<div class="sheet">{"".join(cards)}</div>'

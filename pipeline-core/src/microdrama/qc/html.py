@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from microdrama import __version__
-from microdrama.qc.contact_sheet import contact_sheet_html
+from microdrama.qc.contact_sheet import contact_sheet_html, format_value
 from microdrama.qc.plots import bar_plot, line_plot, scatter_plot
 from microdrama.qc.rules import RuleResult
 
@@ -34,7 +34,8 @@ section{background:#fff;border:1px solid var(--line);border-radius:12px;padding:
 .fact{background:var(--bg);border-radius:8px;padding:8px 12px}
 .fact b{display:block;font-size:17px} .fact span{color:var(--muted);font-size:12px}
 ul.problems{margin:0;padding:0;list-style:none}
-ul.problems li{border-left:4px solid var(--c);padding:6px 12px;margin:6px 0;background:var(--bg);border-radius:0 6px 6px 0}
+ul.problems li{border-left:4px solid var(--c);padding:6px 12px;margin:6px 0;background:var(--bg);
+  border-radius:0 6px 6px 0}
 .sheet{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:12px}
 figure.shot{margin:0;border:2px solid var(--line);border-radius:10px;overflow:hidden;background:#fff}
 figure.shot.fail{border-color:var(--fail);box-shadow:0 0 0 3px #fee2e2}
@@ -57,12 +58,6 @@ svg.plot{width:100%;height:auto;display:block}
 @media (max-width:900px){.grid2{grid-template-columns:1fr}}
 footer{color:var(--muted);font-size:12px;text-align:center;margin-top:24px}
 """
-
-
-def _num(v: float | int | None, fmt: str = ".2f") -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–"
-    return format(v, fmt)
 
 
 def _badge(verdict: str, big: bool = False) -> str:
@@ -95,15 +90,28 @@ def _facts(report: QcReport) -> str:
         (f"{st.width}×{st.height}", f"{st.display_aspect} · {st.codec} {st.pix_fmt}"),
         (f"{st.fps:g} fps", f"{st.color_primaries}/{st.color_trc}/{st.color_range}"),
         (f"{len(report.shots)} shots", f"{len(report.shots_to_regenerate())} to regenerate"),
-        (f"{_num(au.integrated_lufs)} LUFS", "integrated loudness"),
-        (f"{_num(au.true_peak_dbtp)} dBTP", "true peak"),
+        (f"{format_value(au.integrated_lufs)} LUFS", "integrated loudness"),
+        (f"{format_value(au.true_peak_dbtp)} dBTP", "true peak"),
         (f"{counts['pass']} / {counts['warn']} / {counts['fail']}", "rules pass / warn / fail"),
     ]
-    return '<div class="facts">' + "".join(f'<div class="fact"><b>{a}</b><span>{b}</span></div>' for a, b in facts) + "</div>"
+    return (
+        '<div class="facts">'
+        + "".join(f'<div class="fact"><b>{a}</b><span>{b}</span></div>' for a, b in facts)
+        + "</div>"
+    )
+
+
+def _named_by(report: QcReport, *rule_ids: str) -> dict[str, str]:
+    """Shot -> the worst verdict among the given rules that name it."""
+    out: dict[str, str] = {}
+    for rule in report.rules:
+        if rule.id in rule_ids and rule.verdict != "pass":
+            for sid in rule.shots:
+                out[sid] = "fail" if "fail" in (rule.verdict, out.get(sid)) else rule.verdict
+    return out
 
 
 def _plots(report: QcReport) -> str:
-    highlight = {sid: ("fail" if any(r.verdict == "fail" for r in rs) else "warn") for sid, rs in report.flags().items() if rs}
     ids = [s.shot_id for s in report.shots]
     sharp = [s.sharpness for s in report.shots]
     finite_sharp = [v for v in sharp if math.isfinite(v)]
@@ -120,7 +128,7 @@ def _plots(report: QcReport) -> str:
     bars = bar_plot(
         ids,
         sharp,
-        highlight=highlight,
+        highlight=_named_by(report, "video.sharpness_spread", "video.soft_shots"),
         reference=float(np.median(finite_sharp)) if finite_sharp else None,
         title="Sharpness per shot",
         y_label="variance of Laplacian",
@@ -129,24 +137,25 @@ def _plots(report: QcReport) -> str:
         ids,
         [s.mean_a for s in report.shots],
         [s.mean_b for s in report.shots],
-        highlight=highlight,
+        highlight=_named_by(report, "video.colour_spread"),
         title="Mean a*/b* per shot",
         x_label="a* (green − / red +)",
         y_label="b* (blue − / yellow +)",
     )
     return (
         f"<section><h2>Luma across the episode</h2><p class=sub>Dashed lines are shot cuts; the shaded band is the "
-        f"opening {report.thresholds.opening_s:g} s held to stricter limits; red marks black frames and frozen runs.</p>{luma}</section>"
+        f"opening {report.thresholds.opening_s:g} s held to stricter limits; red marks black frames and frozen runs."
+        f"</p>{luma}</section>"
         f'<div class="grid2"><section><h2>Sharpness per shot</h2>{bars}</section>'
         f"<section><h2>Colour per shot</h2>{scatter}</section></div>"
     )
 
 
 def _shot_table(report: QcReport) -> str:
-    flags = report.flags()
+    verdicts = report.shot_verdicts()
     rows = []
     for s in report.shots:
-        state = "fail" if any(r.verdict == "fail" for r in flags[s.shot_id]) else "warn" if flags[s.shot_id] else ""
+        state = verdicts[s.shot_id]
         scores = report.identity.get(s.shot_id, {})
         identity = ", ".join(f"{escape(k)} {v:.2f}" for k, v in sorted(scores.items())) or "–"
         cells = [
@@ -162,21 +171,39 @@ def _shot_table(report: QcReport) -> str:
             s.longest_frozen,
         ]
         fmts = [".2f", "d", ".1f", "+.2f", "+.2f", ".0f", ".2f", ".2f", "d", "d"]
-        tds = "".join(f'<td class="num">{_num(v, f)}</td>' for v, f in zip(cells, fmts, strict=True))
-        rows.append(f'<tr class="{state}"><td><a href="#shot-{escape(s.shot_id)}">{escape(s.shot_id)}</a></td>{tds}'
-                    f"<td>{identity}</td></tr>")
+        tds = "".join(f'<td class="num">{format_value(v, f)}</td>' for v, f in zip(cells, fmts, strict=True))
+        rows.append(
+            f'<tr class="{state}"><td><a href="#shot-{escape(s.shot_id)}">{escape(s.shot_id)}</a></td>{tds}'
+            f"<td>{identity}</td></tr>"
+        )
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("shot", "start s", "frames", "luma", "a*", "b*", "sharpness", "flicker", "opening flicker",
-                  "black", "frozen", "identity")
+        for h in (
+            "shot",
+            "start s",
+            "frames",
+            "luma",
+            "a*",
+            "b*",
+            "sharpness",
+            "flicker",
+            "opening flicker",
+            "black",
+            "frozen",
+            "identity",
+        )
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _measured(rule: RuleResult) -> str:
+    return "–" if rule.measured is None else str(rule.measured)
 
 
 def _rule_table(report: QcReport) -> str:
     rows = "".join(
         f'<tr class="{r.verdict if r.verdict != "pass" else ""}"><td><code>{escape(r.id)}</code></td>'
-        f"<td>{escape(r.description)}</td><td class=num>{escape(str(r.measured if r.measured is not None else '–'))}</td>"
+        f"<td>{escape(r.description)}</td><td class=num>{escape(_measured(r))}</td>"
         f"<td>{escape(r.threshold)}</td><td>{_badge(r.verdict)}</td><td>{_shot_links(r)}</td>"
         f"<td>{escape(r.detail)}</td></tr>"
         for r in report.rules
@@ -201,7 +228,8 @@ did not pass.</p>{contact_sheet_html(report)}</section>
 {_plots(report)}
 <section><h2>Measurements per shot</h2>{_shot_table(report)}</section>
 <section><h2>Rules</h2>{_rule_table(report)}</section>
-<footer>microdrama {escape(__version__)} · thresholds: {escape(", ".join(f"{k}={v}" for k, v in
-report.thresholds.as_dict().items()))}</footer>
+<footer>microdrama {escape(__version__)} · thresholds: {
+        escape(", ".join(f"{k}={v}" for k, v in report.thresholds.as_dict().items()))
+    }</footer>
 </main></body></html>
 """

@@ -9,19 +9,20 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import ColorPrimaries, ColorRange, ColorTrc, Colorspace, Interpolation
+from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc, Interpolation
 
 from microdrama.audio.loudness import integrated_lufs, true_peak_dbtp
 from microdrama.domain.shots import ShotList
 from microdrama.errors import MediaError
 from microdrama.logs import get_logger
-from microdrama.media.probe import MediaLimits, probe_video
-from microdrama.qc.thresholds import QcThresholds
+from microdrama.media.probe import MediaLimits, VideoInfo, probe_video
+from microdrama.qc.thresholds import DEFAULT_THRESHOLDS, QcThresholds
 
 log = get_logger(__name__)
 
 # Frames are measured at this long side: enough for luma, colour and relative sharpness, ~30x fewer pixels than 4K.
 ANALYSIS_LONG_SIDE = 480
+_LIMITS = MediaLimits()
 _BT709_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
@@ -190,10 +191,9 @@ def _decode(path: Path, limits: MediaLimits, keep: set[int]) -> tuple[np.ndarray
     return np.asarray(rows, np.float64), kept, color_range
 
 
-def _stream_facts(path: Path, limits: MediaLimits, frame_count: int, color_range: str) -> StreamFacts:
-    info = probe_video(path, limits)
+def _stream_facts(info: VideoInfo, frame_count: int, color_range: str) -> StreamFacts:
     width, height = info.display_size
-    with av.open(str(path)) as container:
+    with av.open(info.path) as container:
         cc = container.streams.video[0].codec_context
         sar = Fraction(cc.sample_aspect_ratio or 1) or Fraction(1)
         primaries = _enum_name(ColorPrimaries, int(cc.color_primaries))
@@ -244,13 +244,14 @@ def _shot_stats(
 
 
 def measure_video(
-    master: Path, spans: list[ShotSpan], thresholds: QcThresholds = QcThresholds(), limits: MediaLimits = MediaLimits()
+    master: Path, spans: list[ShotSpan], thresholds: QcThresholds = DEFAULT_THRESHOLDS, limits: MediaLimits = _LIMITS
 ) -> VideoMeasurements:
     """Decode `master` once and measure every frame, every shot and the stream."""
+    info = probe_video(master, limits)
     middles = {span.start_frame + span.frame_count // 2: span.shot_id for span in spans}
     rows, kept, color_range = _decode(master, limits, set(middles))
     frames = FrameSeries(*(np.ascontiguousarray(rows[:, i]) for i in range(6)))
-    stream = _stream_facts(master, limits, len(rows), color_range)
+    stream = _stream_facts(info, len(rows), color_range)
     black = (frames.luma < thresholds.black_luma_max) & (frames.luma_std < thresholds.black_luma_std_max)
     # A frame repeating its predecessor; black stretches are the black rule's business, not this one's.
     repeated = (frames.diff < thresholds.frozen_diff_max) & ~black

@@ -55,6 +55,13 @@ class QcReport:
                     out[sid].append(rule)
         return out
 
+    def shot_verdicts(self) -> dict[str, Verdict]:
+        """Per shot, the worst verdict among the rules that name it."""
+        return {
+            sid: "fail" if any(r.verdict == "fail" for r in rules) else "warn" if rules else "pass"
+            for sid, rules in self.flags().items()
+        }
+
     def to_dict(self) -> dict[str, Any]:
         doc = {
             "series_id": self.series_id,

@@ -10,7 +10,7 @@ import numpy as np
 
 from microdrama.audio.subtitles import Cue, reading_speed_cps
 from microdrama.qc.measure import AudioFacts, ShotStats, VideoMeasurements
-from microdrama.qc.thresholds import QcThresholds
+from microdrama.qc.thresholds import DEFAULT_THRESHOLDS, QcThresholds
 
 Verdict = Literal["pass", "warn", "fail"]
 Scope = Literal["stream", "video", "identity", "audio", "subtitles"]
@@ -68,9 +68,7 @@ def _measured_shots(inputs: QcInputs) -> list[ShotStats]:
 def _shots_between(inputs: QcInputs, start_s: float, end_s: float) -> tuple[str, ...]:
     fps = inputs.video.stream.fps
     return tuple(
-        s.shot_id
-        for s in inputs.video.shots
-        if s.start_s < end_s and start_s < s.start_s + s.frame_count / fps
+        s.shot_id for s in inputs.video.shots if s.start_s < end_s and start_s < s.start_s + s.frame_count / fps
     )
 
 
@@ -84,7 +82,9 @@ def rule_resolution(inputs: QcInputs, th: QcThresholds) -> RuleResult:
         f"{st.width}x{st.height}",
         f"= {inputs.expected_width}x{inputs.expected_height}",
         "pass" if ok else "fail",
-        detail="" if ok else f"master is {st.width}x{st.height}, expected {inputs.expected_width}x{inputs.expected_height}",
+        detail=""
+        if ok
+        else f"master is {st.width}x{st.height}, expected {inputs.expected_width}x{inputs.expected_height}",
     )
 
 
@@ -168,10 +168,19 @@ def rule_frozen(inputs: QcInputs, th: QcThresholds) -> RuleResult:
     verdict = _at_most(longest, th.max_frozen_frames)
     fps = inputs.video.stream.fps
     bad = [(start, n) for start, n in runs if n > th.max_frozen_frames]
-    shots = tuple(dict.fromkeys(sid for start, n in bad for sid in _shots_between(inputs, start / fps, (start + n) / fps)))
+    shots = tuple(
+        dict.fromkeys(sid for start, n in bad for sid in _shots_between(inputs, start / fps, (start + n) / fps))
+    )
     detail = "; ".join(f"{n} identical frames from frame {start}" for start, n in bad)
     return RuleResult(
-        "video.frozen", "video", "No frozen picture runs", longest, f"<= {th.max_frozen_frames} frames", verdict, shots, detail
+        "video.frozen",
+        "video",
+        "No frozen picture runs",
+        longest,
+        f"<= {th.max_frozen_frames} frames",
+        verdict,
+        shots,
+        detail,
     )
 
 
@@ -264,7 +273,9 @@ def rule_colour_spread(inputs: QcInputs, th: QcThresholds) -> RuleResult:
     )
 
 
-def _identity_rule(inputs: QcInputs, rule_id: str, description: str, shots: list[ShotStats], limit: float) -> RuleResult:
+def _identity_rule(
+    inputs: QcInputs, rule_id: str, description: str, shots: list[ShotStats], limit: float
+) -> RuleResult:
     scores = {
         s.shot_id: min(inputs.identity[s.shot_id].values())
         for s in shots
@@ -368,12 +379,12 @@ def rule_line_length(inputs: QcInputs, th: QcThresholds) -> RuleResult:
 
 def rule_subtitle_timing(inputs: QcInputs, th: QcThresholds) -> RuleResult:
     end = inputs.expected_frames / inputs.expected_fps + 1 / inputs.expected_fps
-    bad = [cue for cue in inputs.cues if cue.start_s < 0 or cue.end_s > end or cue.end_s <= cue.start_s]
+    bad = [cue for cue in inputs.cues if cue.start_s < 0 or cue.end_s > end]
     last = max((cue.end_s for cue in inputs.cues), default=0.0)
     return RuleResult(
         "subtitles.timing",
         "subtitles",
-        "Every cue inside the episode, ending after it starts",
+        "Every cue inside the episode",
         round(last, 3),
         f"within 0-{end:.3f} s",
         "fail" if bad else "pass",
@@ -404,7 +415,7 @@ RULES: tuple[Callable[[QcInputs, QcThresholds], RuleResult], ...] = (
 )
 
 
-def evaluate(inputs: QcInputs, thresholds: QcThresholds = QcThresholds()) -> list[RuleResult]:
+def evaluate(inputs: QcInputs, thresholds: QcThresholds = DEFAULT_THRESHOLDS) -> list[RuleResult]:
     return [rule(inputs, thresholds) for rule in RULES]
 
 

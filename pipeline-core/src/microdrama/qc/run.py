@@ -13,7 +13,7 @@ from microdrama.qc.contact_sheet import encode_thumbnail
 from microdrama.qc.measure import measure_audio, measure_video, shot_spans
 from microdrama.qc.report import QcReport
 from microdrama.qc.rules import QcInputs, evaluate, overall_verdict
-from microdrama.qc.thresholds import QcThresholds
+from microdrama.qc.thresholds import DEFAULT_THRESHOLDS, QcThresholds
 
 log = get_logger(__name__)
 
@@ -30,7 +30,7 @@ def run_qc(
     loudness_target: float = -14.0,
     true_peak_ceiling: float = -1.0,
     identity: dict[str, dict[str, float]] | None = None,
-    thresholds: QcThresholds = QcThresholds(),
+    thresholds: QcThresholds = DEFAULT_THRESHOLDS,
 ) -> QcReport:
     """Measure the master, the mix and the subtitles against the shot list and grade every rule."""
     spans = shot_spans(shot_list)

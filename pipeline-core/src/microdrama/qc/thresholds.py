@@ -12,7 +12,7 @@ class QcThresholds:
     black_luma_max: float = 16.0
     black_luma_std_max: float = 6.0
     # Mean absolute luma difference to the previous frame below which a frame counts as repeated.
-    frozen_diff_max: float = 0.05
+    frozen_diff_max: float = 0.2
     max_frozen_frames: int = 12
     max_black_frames: int = 0
     # Median |second difference| of per-frame mean luma inside a shot.
@@ -36,3 +36,7 @@ class QcThresholds:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# Frozen, so sharing one instance as the default argument is safe.
+DEFAULT_THRESHOLDS = QcThresholds()

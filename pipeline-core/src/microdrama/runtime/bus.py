@@ -8,14 +8,14 @@ import dataclasses
 from typing import Any
 
 import nats
+from md.common.v1.refs_pb2 import EpisodeRef
+from md.episode.v1.events_pb2 import EpisodeFailed
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
-from md.common.v1.refs_pb2 import EpisodeRef
-from md.episode.v1.events_pb2 import EpisodeFailed
 
 from microdrama.errors import InputError, NotReady
 from microdrama.events.catalog import EPISODE_FAILED, STREAMS, dead_letter_subject, stream_for
@@ -75,7 +75,14 @@ class Bus:
             await self.nc.drain()
 
     async def consume(
-        self, service: Service, sub: Subscription, deps: Deps, stop: asyncio.Event, *, max_deliver: int, ack_wait_s: float
+        self,
+        service: Service,
+        sub: Subscription,
+        deps: Deps,
+        stop: asyncio.Event,
+        *,
+        max_deliver: int,
+        ack_wait_s: float,
     ) -> None:
         """Pull, handle and ack one message at a time until `stop` is set, then finish the one in hand."""
         durable = service.durable(sub)
@@ -94,7 +101,7 @@ class Bus:
         while not stop.is_set():
             try:
                 msgs = await psub.fetch(1, timeout=0.5)
-            except (NatsTimeout, asyncio.TimeoutError):
+            except (TimeoutError, NatsTimeout):
                 continue
             except nats.errors.ConnectionClosedError:
                 return
@@ -164,4 +171,3 @@ def failure_events(event: Event, stage: str, reason: str) -> list[Event]:
         return []
     payload = EpisodeFailed(episode=episode, stage=stage, reason=reason)
     return [new_event(EPISODE_FAILED, payload, tenant=event.tenant, cause=event, key=stage)]
-

@@ -50,7 +50,7 @@ class RayRunner:
         by_cpu = int(total_cpus // max(res.num_cpus, 0.01))
         by_gpu = int(total_gpus // num_gpus) if num_gpus else len(items)
         count = max(1, min(len(items), by_cpu, by_gpu, self.max_actors or len(items)))
-        actor_cls = ray.remote(num_cpus=res.num_cpus, num_gpus=num_gpus)(_StageActor)
+        actor_cls: Any = ray.remote(num_cpus=res.num_cpus, num_gpus=num_gpus)(_StageActor)
         actors = [actor_cls.remote(factory) for _ in range(count)]
         try:
             pending: dict[Any, int] = {}

@@ -6,9 +6,10 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from microdrama.keys import check_key
 from microdrama.store.base import ObjectInfo, ObjectNotFound, ObjectStore, sha256_file
@@ -25,7 +26,7 @@ class LocalStore(ObjectStore):
             raise ValueError(f"key {key!r} escapes the store")
         return path
 
-    def _commit(self, key: str, write: callable) -> ObjectInfo:  # type: ignore[valid-type]
+    def _commit(self, key: str, write: Callable[[BinaryIO], object]) -> ObjectInfo:
         dest = self._path(key)
         dest.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target then rename: a partial write is never visible as the object.

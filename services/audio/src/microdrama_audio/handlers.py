@@ -8,7 +8,6 @@ from pathlib import Path
 
 from md.common.v1.refs_pb2 import EpisodeMedia, EpisodeRef
 from md.episode.v1.events_pb2 import EpisodeFinished, EpisodeMixed, EpisodeScripted
-
 from microdrama.audio.loudness import integrated_lufs, true_peak_dbtp
 from microdrama.audio.mix import mix_episode
 from microdrama.audio.subtitles import cues_from_lines, to_srt, to_vtt
@@ -66,13 +65,13 @@ def ensure_mix(deps: Deps, ref: EpisodeRef, shot_list_key: str) -> MixKeys:
 
 
 def prepare_mix(event: Event, deps: Deps) -> list[Event]:
-    msg: EpisodeScripted = event.payload  # type: ignore[assignment]
+    msg: EpisodeScripted = event.payload
     ensure_mix(deps, msg.episode, msg.shot_list_key)
     return []
 
 
 def mix_episode_media(event: Event, deps: Deps) -> list[Event]:
-    msg: EpisodeFinished = event.payload  # type: ignore[assignment]
+    msg: EpisodeFinished = event.payload
     keys = ensure_mix(deps, msg.episode, msg.media.shot_list_key)
     media = EpisodeMedia()
     media.CopyFrom(msg.media)

@@ -10,7 +10,6 @@ import numpy as np
 from md.character.v1.events_pb2 import CharacterLocked
 from md.series.v1.events_pb2 import SeriesSubmitted
 from md.shot.v1.events_pb2 import CharacterScore, ShotGenerated, ShotIdentityChecked
-
 from microdrama.character.identity import IdentityDescriptor, describe, score_frames
 from microdrama.documents import load_bible
 from microdrama.errors import InputError, NotReady
@@ -25,7 +24,7 @@ FRAME_STRIDE = 6
 
 
 def lock_characters(event: Event, deps: Deps) -> list[Event]:
-    msg: SeriesSubmitted = event.payload  # type: ignore[assignment]
+    msg: SeriesSubmitted = event.payload
     bible = load_bible(deps.store, msg.bible_key)
     events = []
     for character in bible.characters:
@@ -47,7 +46,7 @@ def lock_characters(event: Event, deps: Deps) -> list[Event]:
 
 
 def check_shot(event: Event, deps: Deps) -> list[Event]:
-    msg: ShotGenerated = event.payload  # type: ignore[assignment]
+    msg: ShotGenerated = event.payload
     ref = msg.episode
     descriptors = {}
     for cid in msg.character_ids:

@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 from md.episode.v1.events_pb2 import DeliveredPackage, EpisodeDelivered, EpisodeQcPassed
-
 from microdrama.delivery.package import package_episode
 from microdrama.delivery.profiles import get_profile
 from microdrama.documents import load_bible, load_shot_list
@@ -28,13 +27,15 @@ def poster_time(shots: ShotList) -> float:
 
 
 def deliver_episode(event: Event, deps: Deps) -> list[Event]:
-    msg: EpisodeQcPassed = event.payload  # type: ignore[assignment]
+    msg: EpisodeQcPassed = event.payload
     ref, media = msg.episode, msg.media
     bible = load_bible(deps.store, bible_key(ref.tenant_id, ref.series_id))
     profiles = [get_profile(name) for name in bible.profiles]
     shots = load_shot_list(deps.store, media.shot_list_key)
     srt = deps.store.get_bytes(media.subtitles_srt_key).decode("utf-8")
     vtt = deps.store.get_bytes(media.subtitles_vtt_key).decode("utf-8")
+    # "warn" passes QC too; the manifest records which it was.
+    verdict = deps.store.get_json(msg.report_key)["verdict"]
     packages = []
     with (
         deps.store.local_path(media.master_key, ".mp4") as master,
@@ -56,7 +57,7 @@ def deliver_episode(event: Event, deps: Deps) -> list[Event]:
                         profile,
                         out,
                         episode={"tenant": ref.tenant_id, "series": ref.series_id, "episode": ref.episode_id},
-                        qc_verdict="pass",
+                        qc_verdict=verdict,
                         template_hash=media.template_hash,
                         poster_time_s=poster_time(shots),
                     )
@@ -65,6 +66,8 @@ def deliver_episode(event: Event, deps: Deps) -> list[Event]:
                         deps.store.put_file(f"{prefix}/{path.name}", path)
             manifest = deps.store.get_json(manifest_key)
             video = next(f["name"] for f in manifest["files"] if f["name"].endswith(".mp4"))
-            packages.append(DeliveredPackage(profile=profile.name, manifest_key=manifest_key, video_key=f"{prefix}/{video}"))
+            packages.append(
+                DeliveredPackage(profile=profile.name, manifest_key=manifest_key, video_key=f"{prefix}/{video}")
+            )
     delivered = EpisodeDelivered(episode=ref, packages=packages)
     return [new_event(EPISODE_DELIVERED, delivered, tenant=event.tenant, cause=event)]

@@ -5,17 +5,16 @@ from __future__ import annotations
 from md.common.v1.refs_pb2 import EpisodeMedia
 from md.episode.v1.events_pb2 import EpisodeFinished, EpisodeShotsReady
 from md.shot.v1.events_pb2 import ShotFinished
-
+from microdrama.documents import load_series_template
 from microdrama.events.catalog import EPISODE_FINISHED, SHOT_FINISHED
 from microdrama.events.envelope import Event, new_event
 from microdrama.finishing.pipeline import finish_episode
-from microdrama.documents import load_series_template
 from microdrama.layout import episode_prefix
 from microdrama.runtime.service import Deps
 
 
 def finish_shots(event: Event, deps: Deps) -> list[Event]:
-    msg: EpisodeShotsReady = event.payload  # type: ignore[assignment]
+    msg: EpisodeShotsReady = event.payload
     ref = msg.episode
     template = load_series_template(deps.store, ref.tenant_id, ref.series_id)
     result = finish_episode(
@@ -43,5 +42,7 @@ def finish_shots(event: Event, deps: Deps) -> list[Event]:
         shot_list_key=msg.shot_list_key,
         finishing_report_key=report_key,
     )
-    events.append(new_event(EPISODE_FINISHED, EpisodeFinished(episode=ref, media=media), tenant=event.tenant, cause=event))
+    events.append(
+        new_event(EPISODE_FINISHED, EpisodeFinished(episode=ref, media=media), tenant=event.tenant, cause=event)
+    )
     return events

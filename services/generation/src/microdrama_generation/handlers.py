@@ -8,7 +8,6 @@ from pathlib import Path
 from md.common.v1.refs_pb2 import ShotTake
 from md.episode.v1.events_pb2 import EpisodeScripted, EpisodeShotsReady
 from md.shot.v1.events_pb2 import ShotGenerated
-
 from microdrama.documents import content_hash, load_bible, load_shot_list
 from microdrama.errors import InputError, MediaError
 from microdrama.events.catalog import EPISODE_SHOTS_READY, SHOT_GENERATED
@@ -23,7 +22,7 @@ TAKE = 1
 
 
 def generate_shots(event: Event, deps: Deps) -> list[Event]:
-    msg: EpisodeScripted = event.payload  # type: ignore[assignment]
+    msg: EpisodeScripted = event.payload
     ref = msg.episode
     shots = load_shot_list(deps.store, msg.shot_list_key)
     bible = load_bible(deps.store, msg.bible_key)
@@ -51,7 +50,11 @@ def generate_shots(event: Event, deps: Deps) -> list[Event]:
                 take=TAKE,
             )
             # Keyed by everything that decides the pixels: a redelivered event renders nothing twice.
-            digest = content_hash(shot, {k: v.model_dump() for k, v in looks.items()}, [shots.fps, shots.width, shots.height, provider.name])
+            digest = content_hash(
+                shot,
+                {k: v.model_dump() for k, v in looks.items()},
+                [shots.fps, shots.width, shots.height, provider.name],
+            )
             key = episode_prefix(ref, "shots", shot.id, f"take{TAKE:02d}-{digest}.mp4")
             provider_name = provider.name
             if not deps.store.exists(key):

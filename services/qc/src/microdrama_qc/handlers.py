@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 from md.episode.v1.events_pb2 import EpisodeMixed, EpisodeQcFailed, EpisodeQcPassed
-
 from microdrama.documents import content_hash, load_series_template, load_shot_list
 from microdrama.errors import NotReady
 from microdrama.events.catalog import EPISODE_QC_FAILED, EPISODE_QC_PASSED
@@ -14,12 +13,12 @@ from microdrama.events.envelope import Event, new_event
 from microdrama.layout import episode_prefix, identity_report_key
 from microdrama.media.audio import read_wav
 from microdrama.qc.report import write_report
-from microdrama.qc.rules import run_qc
+from microdrama.qc.run import run_qc
 from microdrama.runtime.service import Deps
 
 
 def check_episode(event: Event, deps: Deps) -> list[Event]:
-    msg: EpisodeMixed = event.payload  # type: ignore[assignment]
+    msg: EpisodeMixed = event.payload
     ref, media = msg.episode, msg.media
     shots = load_shot_list(deps.store, media.shot_list_key)
     identity: dict[str, dict[str, float]] = {}
@@ -45,11 +44,11 @@ def check_episode(event: Event, deps: Deps) -> list[Event]:
         )
     prefix = episode_prefix(ref, "qc", content_hash(media.master_key, media.mix_key, media.subtitles_srt_key))
     with tempfile.TemporaryDirectory(prefix="md-qc-") as tmp:
-        for path in write_report(report, Path(tmp), title=f"{ref.series_id} / {ref.episode_id}"):
+        for path in write_report(report, Path(tmp)):
             deps.store.put_file(f"{prefix}/{path.relative_to(tmp).as_posix()}", path)
     report_key = f"{prefix}/report.json"
-    if report.passed:
+    if report.verdict != "fail":
         passed = EpisodeQcPassed(episode=ref, media=media, report_key=report_key)
         return [new_event(EPISODE_QC_PASSED, passed, tenant=event.tenant, cause=event)]
-    failed = EpisodeQcFailed(episode=ref, media=media, report_key=report_key, failed_rules=report.failed_rules)
+    failed = EpisodeQcFailed(episode=ref, media=media, report_key=report_key, failed_rules=[r.id for r in report.failed_rules])
     return [new_event(EPISODE_QC_FAILED, failed, tenant=event.tenant, cause=event)]

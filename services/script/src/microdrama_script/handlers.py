@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from md.episode.v1.events_pb2 import EpisodeScripted, EpisodeSubmitted
-
 from microdrama.documents import load_bible
 from microdrama.events.catalog import EPISODE_SCRIPTED
 from microdrama.events.envelope import Event, new_event
@@ -14,7 +13,7 @@ from microdrama.script.shotlist import build_shot_list
 
 
 def script_episode(event: Event, deps: Deps) -> list[Event]:
-    msg: EpisodeSubmitted = event.payload  # type: ignore[assignment]
+    msg: EpisodeSubmitted = event.payload
     ref = msg.episode
     bible = load_bible(deps.store, msg.bible_key)
     # The error names the script as the studio knows it, not the object key.

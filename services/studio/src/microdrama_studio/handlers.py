@@ -10,6 +10,6 @@ from microdrama.status import apply_event, status_key
 def project_status(event: Event, deps: Deps) -> list[Event]:
     if deps.status is None:
         raise RuntimeError("the studio service needs the status store")
-    ref = event.payload.episode  # type: ignore[attr-defined]
+    ref = event.payload.episode
     deps.status.update(status_key(ref.tenant_id, ref.series_id, ref.episode_id), lambda doc: apply_event(doc, event))
     return []

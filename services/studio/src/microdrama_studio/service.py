@@ -1,4 +1,5 @@
 from microdrama.runtime.service import Service, Subscription
+
 from microdrama_studio.handlers import project_status
 
 SERVICE = Service(

@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 from microdrama.finishing.measure import ShotStats, StatsAccumulator
 from microdrama.finishing.stages.base import ShotItem, StoreStage
+from microdrama.media.probe import probe_video
 from microdrama.media.video import read_frames
 
 
@@ -13,8 +14,8 @@ class AnalysisStage(StoreStage):
     name = "analysis"
 
     def run(self, item: ShotItem) -> ShotStats:
-        stats = StatsAccumulator()
         with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
+            stats = StatsAccumulator(probe_video(src).fps)
             for frame in read_frames(src):
                 stats.add(frame)
         return stats.result()

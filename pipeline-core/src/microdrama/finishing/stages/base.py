@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
@@ -89,18 +89,30 @@ class StoreStage(ABC):
         open_writer: WriterFactory,
         size: tuple[int, int] | None = None,
     ) -> Rendered:
-        """Stream a shot through `transform` into a new object; `size` (w, h) defaults to the input's."""
+        """Stream a shot through `transform` frame by frame into a new object; `size` (w, h) defaults to the input's."""
+        return self.render_stream(src_key, dst_key, lambda frames: map(transform, frames), open_writer, size)
+
+    def render_stream(
+        self,
+        src_key: str,
+        dst_key: str,
+        produce: Callable[[Iterator[np.ndarray]], Iterable[np.ndarray]],
+        open_writer: WriterFactory,
+        size: tuple[int, int] | None = None,
+        fps: Fraction | None = None,
+    ) -> Rendered:
+        """Write the frames `produce` makes from the shot's frames (any number); size and fps default to the input's."""
         with (
             self.store.local_path(src_key, PurePosixPath(src_key).suffix) as src,
             tempfile.TemporaryDirectory(prefix="md-finish-") as tmp,
         ):
             info = probe_video(src)
             width, height = size or info.display_size
+            rate = fps or info.fps
             out = Path(tmp) / ("out" + PurePosixPath(dst_key).suffix)
-            stats = StatsAccumulator()
-            with open_writer(out, width, height, info.fps) as writer:
-                for frame in read_frames(src):
-                    result = transform(frame)
+            stats = StatsAccumulator(rate)
+            with open_writer(out, width, height, rate) as writer:
+                for result in produce(read_frames(src)):
                     stats.add(result)
                     writer.write(result)
             self.store.put_file(dst_key, out)

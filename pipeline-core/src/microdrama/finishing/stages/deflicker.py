@@ -16,6 +16,7 @@ import numpy as np
 
 from microdrama.finishing.intermediate import LosslessWriter
 from microdrama.finishing.measure import ShotStats
+from microdrama.finishing.smoothing import smooth
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.template import DeflickerSection
 
@@ -27,23 +28,6 @@ def segments(luma: np.ndarray, threshold: float) -> list[slice]:
     """Runs of frames with no mean-luma jump above `threshold` between neighbours."""
     cuts = [0, *(np.flatnonzero(np.abs(np.diff(luma)) > threshold) + 1).tolist(), len(luma)]
     return [slice(a, b) for a, b in pairwise(cuts)]
-
-
-def smooth(values: np.ndarray, window: int) -> np.ndarray:
-    """Gaussian-weighted local linear regression of a 1-D curve, evaluated at every frame."""
-    n = len(values)
-    half, sigma = window // 2, window / 4.0
-    out = np.empty(n)
-    for t in range(n):
-        lo, hi = max(0, t - half), min(n, t + half + 1)
-        d = np.arange(lo, hi) - t
-        w = np.exp(-0.5 * (d / sigma) ** 2)
-        v = values[lo:hi]
-        s0, s1, s2 = w.sum(), (w * d).sum(), (w * d * d).sum()
-        t0, t1 = (w * v).sum(), (w * d * v).sum()
-        det = s0 * s2 - s1 * s1
-        out[t] = (s2 * t0 - s1 * t1) / det if det > 1e-9 else values[t]
-    return out
 
 
 def flicker_gains(stats: ShotStats, settings: DeflickerSection) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from microdrama.finishing.intermediate import LosslessWriter
@@ -45,13 +46,15 @@ def pick_reference(profiles: Mapping[str, LabProfile]) -> str:
 
 
 def transfer(rgb: np.ndarray, source: LabProfile, reference: LabProfile, strength: float) -> np.ndarray:
-    lab = to_lab(rgb)
-    src_mean, ref_mean = np.array(source.mean, np.float32), np.array(reference.mean, np.float32)
-    src_std, ref_std = np.array(source.std, np.float32), np.array(reference.std, np.float32)
+    """Per Lab channel: (x - source mean) * std ratio + reference mean, blended by strength, as one affine map."""
+    src_mean, ref_mean = np.array(source.mean), np.array(reference.mean)
+    src_std, ref_std = np.array(source.std), np.array(reference.std)
     ratio = np.where(src_std > 1e-3, ref_std / np.maximum(src_std, 1e-3), 1.0)
-    ratio = np.clip(ratio, 1 / MAX_STD_RATIO, MAX_STD_RATIO).astype(np.float32)
-    matched = (lab - src_mean) * ratio + ref_mean
-    return from_lab(lab + np.float32(strength) * (matched - lab))
+    ratio = np.clip(ratio, 1 / MAX_STD_RATIO, MAX_STD_RATIO)
+    gain = 1.0 + strength * (ratio - 1.0)
+    offset = strength * (ref_mean - src_mean * ratio)
+    matrix = np.hstack([np.diag(gain), offset[:, None]]).astype(np.float32)
+    return from_lab(cv2.transform(to_lab(rgb), matrix))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Benchmarks that measure microdrama against ground truth and against the tools a studio would otherwise use."""

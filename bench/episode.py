@@ -1,0 +1,201 @@
+"""One episode through both pipelines, every output measured against its clean source."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import partial
+from pathlib import Path
+
+import cv2
+import numpy as np
+from microdrama.finishing import FinishingTemplate, finish_episode
+from microdrama.finishing.intermediate import LosslessWriter
+from microdrama.finishing.measure import delta_e2000, gray, sharpness, to_lab
+from microdrama.finishing.stages.detail import upscale
+from microdrama.finishing.stages.master import encode_settings
+from microdrama.finishing.stages.motion import find_judder, measure_motion, plan_retiming, retime
+from microdrama.generation.provider import TAKE_ENCODE
+from microdrama.keys import episode_key
+from microdrama.media.video import VideoWriter, read_frames
+from microdrama.runtime.stages import InProcessRunner
+from microdrama.store.local import LocalStore
+
+from bench import ffmpeg_chain
+from bench.footage import CleanShot, Defects, defects_for, degrade
+from bench.metrics import jitter, mean_luma, psnr, ssim, variation
+
+ARMS = ("raw", "microdrama", "ffmpeg")
+COLOUR_SCALE = 8  # colour is compared on frames area-averaged by this: the colour of regions, not of edges
+SSIM_EVERY, DETAIL_EVERY = 4, 4
+
+
+@dataclass
+class ArmScore:
+    luma: list[float] = field(default_factory=list)
+    delta_e: list[float] = field(default_factory=list)
+    ssim: list[float] = field(default_factory=list)
+    detail: list[float] = field(default_factory=list)
+
+
+@dataclass
+class ShotScore:
+    name: str
+    arms: dict[str, ArmScore]
+    clean_luma: list[float]
+    clean_detail: list[float]
+    psnr_duplicate: list[float]
+    psnr_motion: list[float]
+    psnr_minterpolate: list[float]
+
+    def flicker(self, arm: str) -> float:
+        return jitter(self.arms[arm].luma, self.clean_luma)
+
+    def relative_detail(self, arm: str) -> float:
+        return float(np.mean(self.arms[arm].detail) / np.mean(self.clean_detail))
+
+
+@dataclass
+class EpisodeScore:
+    clip: str
+    shots: list[ShotScore]
+    frames: int
+    seconds: dict[str, float]  # end-to-end wall time per pipeline
+
+    def flicker(self, arm: str) -> float:
+        return float(np.mean([s.flicker(arm) for s in self.shots]))
+
+    def delta_e(self, arm: str) -> float:
+        return float(np.mean([np.mean(s.arms[arm].delta_e) for s in self.shots]))
+
+    def ssim(self, arm: str) -> float:
+        return float(np.mean([np.mean(s.arms[arm].ssim) for s in self.shots]))
+
+    def detail_spread(self, arm: str) -> float:
+        """CV across shots of detail relative to each shot's clean source: the spread the blur defect caused."""
+        return variation([s.relative_detail(arm) for s in self.shots])
+
+    def psnr(self, kind: str) -> float:
+        return float(np.mean([v for s in self.shots for v in getattr(s, f"psnr_{kind}")]))
+
+    def fps(self, pipeline: str) -> float:
+        return self.frames / self.seconds[pipeline]
+
+
+def _seed(name: str) -> int:
+    return zlib.crc32(name.encode())
+
+
+def _write_inputs(shot: CleanShot, defects: Defects, clean: Path, raw: Path) -> None:
+    height, width = shot.frames.shape[1:3]
+    with LosslessWriter(clean, width, height, shot.fps) as writer:
+        for frame in shot.frames:
+            writer.write(frame)
+    frames = degrade(shot.frames, defects)
+    first = next(frames)
+    with VideoWriter(raw, first.shape[1], first.shape[0], shot.fps, TAKE_ENCODE) as writer:
+        writer.write(first)
+        for frame in frames:
+            writer.write(frame)
+
+
+def _colour(rgb: np.ndarray) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (width // COLOUR_SCALE, height // COLOUR_SCALE), interpolation=cv2.INTER_AREA)
+    return to_lab(small)
+
+
+def _motion_rebuild(frames: np.ndarray, dropped: tuple[int, ...], fps: Fraction) -> dict[int, np.ndarray]:
+    """The dropped frames as the motion stage rebuilds them from the shot with each drop shown as a duplicate."""
+    juddered = [frames[k - 1] if k in dropped else frame for k, frame in enumerate(frames)]
+    plan = plan_retiming(find_judder(measure_motion(juddered)), fps)
+    return {k: frame for k, frame in enumerate(retime(juddered, plan)) if k in dropped}
+
+
+def _score_shot(
+    shot: CleanShot, defects: Defects, raw: Path, outputs: dict[str, Path], size: tuple[int, int]
+) -> ShotScore:
+    arms = {arm: ArmScore() for arm in ARMS}
+    clean_luma: list[float] = []
+    clean_detail: list[float] = []
+    streams: dict[str, Iterator[np.ndarray]] = {
+        "raw": (upscale(f, *size, "lanczos") for f in read_frames(raw)),
+        **{arm: read_frames(path) for arm, path in outputs.items()},
+    }
+    for index, clean in enumerate(shot.frames):
+        truth = upscale(clean, *size, "lanczos")
+        truth_lab, truth_luma = _colour(truth), gray(truth)
+        clean_luma.append(mean_luma(clean))
+        if index % DETAIL_EVERY == 0:
+            clean_detail.append(sharpness(truth))
+        for arm in ARMS:
+            out, score = next(streams[arm]), arms[arm]
+            score.luma.append(mean_luma(out))
+            score.delta_e.append(float(delta_e2000(_colour(out), truth_lab).mean()))
+            if index % DETAIL_EVERY == 0:
+                score.detail.append(sharpness(out))
+            if index % SSIM_EVERY == 0:
+                score.ssim.append(ssim(gray(out), truth_luma))
+    rebuilt = ffmpeg_chain.minterpolate(shot.frames, defects.dropped, shot.fps)
+    repaired = _motion_rebuild(shot.frames, defects.dropped, shot.fps)
+    truth_of = {k: gray(shot.frames[k]) for k in defects.dropped}
+    return ShotScore(
+        name=shot.name,
+        arms=arms,
+        clean_luma=clean_luma,
+        clean_detail=clean_detail,
+        psnr_duplicate=[psnr(gray(shot.frames[k - 1]), truth_of[k]) for k in defects.dropped],
+        psnr_motion=[psnr(gray(repaired[k]), truth_of[k]) for k in defects.dropped],
+        psnr_minterpolate=[psnr(gray(rebuilt[k]), truth_of[k]) for k in defects.dropped if k in rebuilt],
+    )
+
+
+def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, work: Path) -> EpisodeScore:
+    """Degrade, finish both ways, measure. Shot 0 is the reference the grade matches to."""
+    root = work / clip
+    store_root = root / "store"
+    store = LocalStore(store_root)
+    defects = {s.name: defects_for(i, len(s.frames), _seed(s.name)) for i, s in enumerate(shots)}
+    paths: dict[str, dict[str, Path]] = {}
+    keyed = []
+    for shot in shots:
+        p = {"clean": root / "clean" / f"{shot.name}.mkv", "raw": root / "raw" / f"{shot.name}.mp4"}
+        for path in p.values():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        _write_inputs(shot, defects[shot.name], p["clean"], p["raw"])
+        key = episode_key("bench", clip, "ep01", "shots", f"{shot.name}.mp4")
+        store.put_file(key, p["raw"])
+        keyed.append((shot.name, key))
+        paths[shot.name] = p
+    size = (template.upscale.width, template.upscale.height)
+
+    started = time.perf_counter()
+    result = finish_episode(
+        keyed,
+        template,
+        runner=InProcessRunner(),
+        store_factory=partial(LocalStore, store_root),
+        prefix=episode_key("bench", clip, "ep01", "finishing"),
+        reference=shots[0].name,
+    )
+    seconds = {"microdrama": time.perf_counter() - started}
+
+    started = time.perf_counter()
+    filters = ffmpeg_chain.chain(*size, template.deflicker.window)
+    for shot in shots:
+        out = root / "ffmpeg" / f"{shot.name}.mp4"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        writer = ffmpeg_chain.YuvWriter(out, *size, shot.fps, encode_settings(template.encode))
+        ffmpeg_chain.finish(paths[shot.name]["raw"], filters, writer, shot.fps)
+        paths[shot.name]["ffmpeg"] = out
+    seconds["ffmpeg"] = time.perf_counter() - started
+
+    scores = []
+    for shot in shots:
+        with store.local_path(result.shot_keys[shot.name], ".mp4") as finished:
+            outputs = {"microdrama": finished, "ffmpeg": paths[shot.name]["ffmpeg"]}
+            scores.append(_score_shot(shot, defects[shot.name], paths[shot.name]["raw"], outputs, size))
+    return EpisodeScore(clip=clip, shots=scores, frames=sum(len(s.frames) for s in shots), seconds=seconds)

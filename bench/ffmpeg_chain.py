@@ -1,0 +1,94 @@
+"""The baseline a studio would script: FFmpeg filters (libavfilter through PyAV), same encoder and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
+from itertools import pairwise
+from pathlib import Path
+
+import av
+import numpy as np
+from microdrama.media.video import VideoWriter
+
+Filters = Sequence[tuple[str, str]]
+
+
+class YuvWriter(VideoWriter):
+    """VideoWriter's encoder and settings, fed frames already in its pixel format (as ffmpeg's chain hands them)."""
+
+    def write_frame(self, frame: av.VideoFrame) -> None:
+        frame = frame.reformat(format=self._stream.pix_fmt)
+        frame.pts = self._pts
+        self._pts += 1
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+
+def chain(width: int, height: int, window: int) -> list[tuple[str, str]]:
+    """deflicker, Lanczos scale to the master size, unsharp: the usual script."""
+    return [("deflicker", f"size={window}"), ("scale", f"{width}:{height}:flags=lanczos"), ("unsharp", "")]
+
+
+def filtered(frames: Iterable[av.VideoFrame], filters: Filters, time_base: Fraction) -> Iterator[av.VideoFrame]:
+    """Frames through a libavfilter graph; the graph is built on the first frame's size and format."""
+    graph: av.filter.Graph | None = None
+
+    def drain(g: av.filter.Graph) -> Iterator[av.VideoFrame]:
+        while True:
+            try:
+                frame = g.pull()
+            except (av.BlockingIOError, av.EOFError):
+                return
+            assert isinstance(frame, av.VideoFrame)
+            yield frame
+
+    for frame in frames:
+        if graph is None:
+            graph = av.filter.Graph()
+            nodes = [graph.add_buffer(width=frame.width, height=frame.height, format=frame.format, time_base=time_base)]
+            nodes += [graph.add(name, args) for name, args in filters]
+            nodes.append(graph.add("buffersink"))
+            for a, b in pairwise(nodes):
+                a.link_to(b)
+            graph.configure()
+        frame.time_base = time_base
+        graph.push(frame)
+        yield from drain(graph)
+    if graph is not None:
+        graph.push(None)
+        yield from drain(graph)
+
+
+def decoded(path: Path) -> Iterator[av.VideoFrame]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        yield from container.decode(stream)
+
+
+def finish(src: Path, filters: Filters, writer: YuvWriter, fps: Fraction) -> int:
+    """Decode `src`, filter, encode with `writer`; returns the frames written."""
+    with writer:
+        for frame in filtered(decoded(src), filters, 1 / fps):
+            writer.write_frame(frame)
+    return writer.frames_written
+
+
+def to_yuv(rgb: np.ndarray, pts: int) -> av.VideoFrame:
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+        format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG"
+    )
+    frame.pts = pts
+    return frame
+
+
+def to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    return frame.reformat(format="rgb24", src_colorspace="ITU709", src_color_range="MPEG").to_ndarray()
+
+
+def minterpolate(frames: np.ndarray, dropped: Sequence[int], fps: Fraction) -> dict[int, np.ndarray]:
+    """The dropped frames as `minterpolate` (motion-compensated) rebuilds them from the frames around the gaps."""
+    kept = (to_yuv(rgb, pts) for pts, rgb in enumerate(frames) if pts not in dropped)
+    out = filtered(kept, [("minterpolate", f"fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir")], 1 / fps)
+    return {f.pts: to_rgb(f) for f in out if f.pts is not None and f.pts in dropped}

@@ -1,0 +1,281 @@
+"""Motion: judder repair and frame-rate conversion by motion-compensated interpolation.
+
+Detection. Each pair of neighbouring frames is measured on a small luma copy: mean absolute
+difference, mean Farneback optical-flow magnitude, and the difference left after warping
+along the flow. Against the median of the frames around it, a frame is
+- a duplicate when it barely differs from the frame before while its neighbours move;
+- after a cut when the flow explains little of a difference well above its neighbours', or
+  the motion jumps more than 4x: left alone, and never interpolated across;
+- after a drop when its motion is 1.5-4x the local median (round(ratio) - 1 frames missing).
+A shot that barely moves has nothing to detect, so clean or static shots are never touched.
+
+Repair keeps the frame count and the duration. Every frame slot gets a content time: real
+frames are 1 apart, 1 + the missing frames across a drop; a duplicate has no content of its
+own and takes the time halfway between its neighbours. The times are smoothed by a short
+box filter, which is the identity on regular motion. So the usual generator defect, a
+dropped frame padded by repeating the previous one, is rebuilt exactly at the missing
+frame's time; a lone drop or a held frame becomes a brief uniform speed change instead of a
+jerk. Each output frame is the source frame at its time, or is interpolated between the two
+real frames around it. Frame-rate conversion samples the same times at the new rate.
+
+Interpolation warps both neighbours to the in-between time along flow computed both ways
+on a downscaled luma (upscaled to full size), and blends them weighted by time and by
+forward-backward flow consistency, so a region one frame cannot see comes from the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import PurePosixPath
+
+import cv2
+import numpy as np
+
+from microdrama.finishing.intermediate import LosslessWriter
+from microdrama.finishing.measure import ShotStats, small_luma
+from microdrama.finishing.stages.base import Rendered, ShotItem, StoreStage
+from microdrama.logs import get_logger
+from microdrama.media.video import read_frames
+
+DETECT_SIDE = 240  # detection flow runs on luma scaled so its longer side is at most this
+FLOW_SIDE = 480  # interpolation flow likewise: 540x960 is halved, flow is smooth enough
+NEIGHBOURS = 4  # frames each side that make the local median motion
+MIN_MOTION = 1.0  # local motion (per mille of the longer side per frame) below which nothing is judged
+DUPLICATE, DROP, CUT = 0.2, 1.5, 4.0  # motion ratios to the local median
+CUT_RESIDUAL, CUT_EXPLAINED = 3.0, 0.5  # a cut: residual 3x the local one and over half the plain difference
+RETIME_HALF = 3  # the content-time box filter spans 2 * RETIME_HALF + 1 frames
+OCCLUSION_PX = 1.0  # forward-backward flow disagreement (flow pixels) at which a sample loses trust
+TRUST_FLOOR = 0.05
+EXACT = 1e-6
+
+
+def _flow(a: np.ndarray, b: np.ndarray, levels: int, window: int, iterations: int) -> np.ndarray:
+    flow = np.empty((*a.shape, 2), np.float32)
+    return np.asarray(cv2.calcOpticalFlowFarneback(a, b, flow, 0.5, levels, window, iterations, 5, 1.1, 0))
+
+
+def _warp(picture: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """picture sampled at the (x, y) positions in `where` (H, W, 2), bilinear, edges repeated."""
+    return np.asarray(
+        cv2.remap(picture, where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class MotionProfile:
+    """Per frame i (from 1), against frame i-1: mean luma difference, flow magnitude (per mille of the
+    longer side) and the difference left after motion compensation."""
+
+    diff: np.ndarray
+    flow: np.ndarray
+    residual: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.flow)
+
+
+def measure_motion(frames: Iterable[np.ndarray]) -> MotionProfile:
+    rows: list[tuple[float, float, float]] = []
+    prev: np.ndarray | None = None
+    for rgb in frames:
+        small = small_luma(rgb, DETECT_SIDE)
+        if prev is None:
+            rows.append((0.0, 0.0, 0.0))
+        else:
+            flow = _flow(prev, small, 3, 11, 2)
+            grid = np.indices(small.shape, np.float32)[::-1].transpose(1, 2, 0)
+            rows.append(
+                (
+                    float(cv2.absdiff(prev, small).mean()),
+                    float(np.hypot(flow[..., 0], flow[..., 1]).mean()) * 1000 / max(small.shape),
+                    float(cv2.absdiff(prev, _warp(small, grid + flow)).mean()),
+                )
+            )
+        prev = small
+    diff, flow, residual = np.array(rows).T
+    return MotionProfile(diff=diff, flow=flow, residual=residual)
+
+
+@dataclass(frozen=True, eq=False)
+class Judder:
+    """Per frame: a duplicate, frames missing before it (0: none), a cut before it."""
+
+    duplicate: np.ndarray
+    missing: np.ndarray
+    cut: np.ndarray
+
+    def cuts_only(self) -> Judder:
+        """The same shot judged free of judder: what frame-rate conversion without repair uses."""
+        return Judder(duplicate=np.zeros_like(self.duplicate), missing=np.zeros_like(self.missing), cut=self.cut)
+
+
+def find_judder(profile: MotionProfile) -> Judder:
+    n = len(profile)
+    duplicate, cut = np.zeros(n, bool), np.zeros(n, bool)
+    missing = np.zeros(n, int)
+    for i in range(1, n):
+        around = [j for j in range(max(1, i - NEIGHBOURS), min(n, i + NEIGHBOURS + 1)) if j != i]
+        if not around:
+            continue
+        motion, diff = np.median(profile.flow[around]), np.median(profile.diff[around])
+        if motion < MIN_MOTION:
+            continue
+        ratio = profile.flow[i] / motion
+        unexplained = profile.residual[i] > max(
+            CUT_RESIDUAL * np.median(profile.residual[around]), CUT_EXPLAINED * profile.diff[i]
+        )
+        if ratio < DUPLICATE and profile.diff[i] < DUPLICATE * diff:
+            duplicate[i] = True
+        elif ratio > CUT or unexplained:
+            cut[i] = True
+        elif ratio > DROP:
+            missing[i] = max(1, round(ratio) - 1)
+    return Judder(duplicate=duplicate, missing=missing, cut=cut)
+
+
+def _box(times: np.ndarray, half: int) -> np.ndarray:
+    """Moving average with odd extension at both ends: lines (and the ends) are kept exactly."""
+    half = min(half, len(times) - 1)
+    if half < 1:
+        return times
+    left = 2 * times[0] - times[half:0:-1]
+    right = 2 * times[-1] - times[-2 : -half - 2 : -1]
+    # Sums of whole and half frame times are exact in float64, so regular motion comes back bit-identical.
+    return np.convolve(np.concatenate([left, times, right]), np.ones(2 * half + 1), "valid") / (2 * half + 1)
+
+
+@dataclass(frozen=True)
+class Retiming:
+    """Output frame j is source frame picks[j][0], or picks[j][0] and [1] blended at picks[j][2] (0-1)."""
+
+    picks: tuple[tuple[int, int, float], ...]
+    fps: Fraction
+    frames_in: int
+
+    @property
+    def identity(self) -> bool:
+        return len(self.picks) == self.frames_in and all(p == (j, j, 0.0) for j, p in enumerate(self.picks))
+
+
+def plan_retiming(judder: Judder, fps_in: Fraction, fps_out: Fraction | None = None) -> Retiming:
+    """Where every output frame comes from (see the module doc); fps_out None keeps the rate."""
+    n = len(judder.duplicate)
+    real = np.flatnonzero(~judder.duplicate)
+    step = 1 + judder.missing
+    content = np.cumsum(np.where(judder.duplicate, 0, step)) - step[0]
+    segment = np.cumsum(judder.cut)
+    slots = np.arange(n)
+    times = np.interp(slots, real, content[real])
+    for seg in np.unique(segment):
+        idx = np.flatnonzero(segment == seg)
+        times[idx] = _box(times[idx], RETIME_HALF)
+    rate = fps_out or fps_in
+    count = max(1, round(n * rate / fps_in))
+    positions = np.arange(count) * float(fps_in / rate)
+    real_times = content[real]
+    picks = []
+    for tau in np.interp(positions, slots, times):
+        k = max(0, int(np.searchsorted(real_times, tau + EXACT, "right")) - 1)
+        a = int(real[k])
+        if abs(real_times[k] - tau) <= EXACT or k + 1 == len(real):
+            picks.append((a, a, 0.0))
+            continue
+        b = int(real[k + 1])
+        s = float((tau - real_times[k]) / (real_times[k + 1] - real_times[k]))
+        if segment[a] != segment[b]:
+            nearest = a if s < 0.5 else b
+            picks.append((nearest, nearest, 0.0))
+        else:
+            picks.append((a, b, s))
+    return Retiming(picks=tuple(picks), fps=rate, frames_in=n)
+
+
+class FlowInterpolator:
+    """Frames between two pictures along optical flow computed once, both ways."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a.astype(np.float32), b.astype(np.float32)
+        height, width = a.shape[:2]
+        la, lb = small_luma(a, FLOW_SIDE), small_luma(b, FLOW_SIDE)
+        fab, fba = _flow(la, lb, 4, 13, 3), _flow(lb, la, 4, 13, 3)
+        # Trust of each picture's pixels: 1 where following the flow there and back returns home.
+        trust_a, trust_b = self._consistency(fab, fba), self._consistency(fba, fab)
+        scale = np.array([width / la.shape[1], height / la.shape[0]], np.float32)
+        self.fab, self.fba = (cv2.resize(f, (width, height)) * scale for f in (fab, fba))
+        self.trust_a, self.trust_b = (cv2.resize(t, (width, height)) for t in (trust_a, trust_b))
+        self.grid = np.indices((height, width), np.float32)[::-1].transpose(1, 2, 0)
+
+    @staticmethod
+    def _consistency(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+        grid = np.indices(forward.shape[:2], np.float32)[::-1].transpose(1, 2, 0)
+        back = _warp(backward, grid + forward)
+        error = np.hypot(*(forward + back).transpose(2, 0, 1))
+        return np.asarray(np.exp(-((error / OCCLUSION_PX) ** 2)), np.float32)
+
+    def at(self, s: float) -> np.ndarray:
+        """The picture at time s (0 = a, 1 = b)."""
+        # The content at x came from a at x + s * flow(b->a) and goes to b at x + (1 - s) * flow(a->b).
+        from_a = self.grid + s * self.fba
+        from_b = self.grid + (1 - s) * self.fab
+        pic_a, pic_b = _warp(self.a, from_a), _warp(self.b, from_b)
+        # A sample a cannot see in b (low trust_a) is disappearing: b's sample there is wrong, and vice versa.
+        seen_a, seen_b = _warp(self.trust_a, from_a), _warp(self.trust_b, from_b)
+        weight_a = ((1 - s) * (TRUST_FLOOR + seen_b))[..., None]
+        weight_b = (s * (TRUST_FLOOR + seen_a))[..., None]
+        blend = (weight_a * pic_a + weight_b * pic_b) / (weight_a + weight_b)
+        return np.asarray(np.clip(np.rint(blend), 0, 255).astype(np.uint8))
+
+
+def retime(frames: Iterable[np.ndarray], plan: Retiming) -> Iterator[np.ndarray]:
+    """The output frames of `plan`, holding only the few source frames in use."""
+    source = enumerate(frames)
+    held: dict[int, np.ndarray] = {}
+    pair: tuple[int, int] | None = None
+    interpolator: FlowInterpolator | None = None
+    for a, b, s in plan.picks:
+        while b not in held:
+            index, frame = next(source)
+            held[index] = frame
+        for old in [k for k in held if k < a]:
+            del held[old]
+        if s == 0.0:
+            yield held[a]
+            continue
+        if pair != (a, b) or interpolator is None:
+            pair, interpolator = (a, b), FlowInterpolator(held[a], held[b])
+        yield interpolator.at(s)
+
+
+@dataclass(frozen=True)
+class MotionItem(ShotItem):
+    dst_key: str
+    stats: ShotStats
+    fps: Fraction | None  # the rate to convert to; None keeps the shot's
+    repair: bool
+
+
+class MotionStage(StoreStage):
+    name = "motion"
+
+    def run(self, item: MotionItem) -> Rendered:
+        if not item.repair and item.fps is None:
+            return Rendered(key=item.src_key, stats=item.stats)
+        with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
+            judder = find_judder(measure_motion(read_frames(src)))
+        if not item.repair:
+            judder = judder.cuts_only()
+        plan = plan_retiming(judder, item.stats.fps, item.fps)
+        if plan.identity:
+            return Rendered(key=item.src_key, stats=item.stats)
+        get_logger(__name__).info(
+            "motion retimed",
+            shot=item.shot_id,
+            duplicates=int(judder.duplicate.sum()),
+            missing=int(judder.missing.sum()),
+            fps=str(plan.fps),
+        )
+        return self.render_stream(
+            item.src_key, item.dst_key, lambda frames: retime(frames, plan), LosslessWriter, fps=plan.fps
+        )

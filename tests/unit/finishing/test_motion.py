@@ -1,0 +1,93 @@
+from collections.abc import Iterable
+from fractions import Fraction
+from functools import partial
+from itertools import pairwise
+from pathlib import Path
+
+import cv2
+import numpy as np
+from microdrama.finishing.stages.analysis import AnalysisStage
+from microdrama.finishing.stages.base import Rendered, ShotItem
+from microdrama.finishing.stages.motion import MotionItem, MotionStage, find_judder, measure_motion
+from microdrama.runtime.stages import InProcessRunner
+from microdrama.store.local import LocalStore
+
+from .synth import FRAMES, PREFIX, decode, moving, put_clip
+
+PAN = (2.5, 1.0)
+DROPPED = 11
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255**2 / np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
+
+
+def shift(a: np.ndarray, b: np.ndarray) -> float:
+    """Horizontal displacement from a to b in pixels (phase correlation of the luma)."""
+    la, lb = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float64) for f in (a, b))
+    (dx, _), _ = cv2.phaseCorrelate(la, lb)
+    return float(dx)
+
+
+def steps(frames: Iterable[np.ndarray]) -> np.ndarray:
+    return np.array([shift(a, b) for a, b in pairwise(frames)])
+
+
+def through_stage(
+    tmp_path: Path, frames: list[np.ndarray], fps: Fraction | None = None, repair: bool = True
+) -> tuple[np.ndarray, np.ndarray, Rendered, str]:
+    """The clip as decoded, the motion stage's output decoded, its result and the input's key."""
+    store_factory = partial(LocalStore, tmp_path / "store")
+    store = store_factory()
+    key = put_clip(store, "take", frames)
+    runner = InProcessRunner()
+    stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("take", key, f"{PREFIX}/a.json")])[0]
+    item = MotionItem("take", key, f"{PREFIX}/m.json", f"{PREFIX}/m.mkv", stats, fps, repair)
+    out = runner.map(partial(MotionStage, store_factory), [item])[0]
+    return decode(store, key), decode(store, out.key), out, key
+
+
+def test_a_dropped_frame_padded_by_a_duplicate_is_rebuilt_close_to_the_truth(tmp_path: Path) -> None:
+    truth = [moving(t, pan=PAN) for t in range(FRAMES)]
+    take = list(truth)
+    take[DROPPED] = take[DROPPED - 1]  # the generator lost a frame and repeated the one before
+    source, out, rendered, _ = through_stage(tmp_path, take)
+    assert len(out) == FRAMES and rendered.stats.fps == 24
+    rebuilt, duplicated = psnr(out[DROPPED], truth[DROPPED]), psnr(source[DROPPED], truth[DROPPED])
+    assert rebuilt >= duplicated + 2.0, (rebuilt, duplicated)
+    untouched = [i for i in range(FRAMES) if i != DROPPED]
+    assert np.array_equal(out[untouched], source[untouched])  # judder repair touches only the bad frame
+
+
+def test_clean_motion_passes_through_untouched(tmp_path: Path) -> None:
+    _, out, rendered, key = through_stage(tmp_path, [moving(t, pan=PAN) for t in range(FRAMES)])
+    assert rendered.key == key and len(out) == FRAMES
+
+
+def test_a_lone_dropped_frame_is_retimed_into_a_brief_speed_up(tmp_path: Path) -> None:
+    take = [moving(t, pan=PAN) for t in range(FRAMES + 1) if t != DROPPED]
+    source, out, _, _ = through_stage(tmp_path, take)
+    assert len(out) == FRAMES and np.abs(steps(source)).max() > 1.8 * PAN[0]  # the jump was there
+    assert np.abs(steps(out)).max() < 1.4 * PAN[0]  # and is spread over neighbouring frames
+
+
+def test_24_to_30_fps_keeps_the_duration_and_moves_smoothly(tmp_path: Path) -> None:
+    _, out, rendered, _ = through_stage(tmp_path, [moving(t, pan=PAN) for t in range(FRAMES)], Fraction(30))
+    assert len(out) == FRAMES * 30 // 24 and rendered.stats.fps == 30
+    truth = [moving(j * 0.8, pan=PAN) for j in range(len(out))]
+    error = steps(out) - steps(truth)
+    assert np.abs(error).max() < 0.25, error  # even steps, as if it had been shot at 30 fps
+    assert min(psnr(frame, true) for frame, true in zip(out, truth, strict=True)) > 30.0
+
+
+def test_a_cut_is_not_mistaken_for_a_dropped_frame() -> None:
+    frames = [moving(t, pan=PAN) for t in range(12)] + [moving(t, seed=7, pan=PAN) for t in range(12)]
+    judder = find_judder(measure_motion(frames))
+    assert judder.cut.nonzero()[0].tolist() == [12]
+    assert not judder.missing.any() and not judder.duplicate.any()
+
+
+def test_a_still_shot_has_no_judder() -> None:
+    frames = [moving(0.0)] * 6 + [moving(0.0) // 2 + 60] * 6
+    judder = find_judder(measure_motion(frames))
+    assert not (judder.duplicate.any() or judder.missing.any())

@@ -1,0 +1,95 @@
+import json
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+from microdrama.errors import InputError
+from microdrama.finishing import FinishResult, finish_episode
+from microdrama.media.probe import probe_video
+from microdrama.runtime.stages import InProcessRunner
+from microdrama.store.local import LocalStore
+
+from .synth import FRAMES, HEIGHT, PREFIX, WIDTH, decode, frames_of, put_clip, raw_key, scene, template
+
+T = np.arange(FRAMES)
+LENGTHS = {"s1": FRAMES, "s2": FRAMES - 6, "s3": FRAMES + 6}
+
+
+def episode(root: Path, calls: list[tuple[str, int, int]] | None = None) -> tuple[LocalStore, FinishResult]:
+    """Three shots with the usual defects: flicker, a colour cast, softness."""
+    store = LocalStore(root)
+    pictures = {"s1": scene(1), "s2": scene(2) * np.array([1.2, 1.0, 0.8], np.float32), "s3": scene(3, blur=0.7)}
+    shots = []
+    for shot, picture in pictures.items():
+        gains = 1 + 0.08 * np.sin(2 * np.pi * np.arange(LENGTHS[shot]) / 5) if shot == "s1" else np.ones(LENGTHS[shot])
+        shots.append((shot, put_clip(store, shot, frames_of(picture, gains))))
+    result = finish_episode(
+        shots,
+        template(),
+        runner=InProcessRunner(),
+        store_factory=partial(LocalStore, root),
+        prefix=PREFIX,
+        progress=(lambda stage, done, total: calls.append((stage, done, total))) if calls is not None else None,
+    )
+    return store, result
+
+
+def test_episode_master_is_one_decodable_master_size_video(tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    store, result = episode(tmp_path / "a", calls)
+    with store.local_path(result.master_key, ".mp4") as path:
+        info = probe_video(path)
+    assert (info.width, info.height, info.codec) == (2 * WIDTH, 2 * HEIGHT, "h264")
+    assert len(decode(store, result.master_key)) == sum(LENGTHS.values())
+    assert result.template_hash in result.report["template_hash"] and result.template_hash[:12] in result.master_key
+    assert set(result.shot_keys) == set(LENGTHS) and result.reference_shot == result.report["reference_shot"]
+    assert [stage for stage, done, total in calls if done == total] == [
+        "analysis",
+        "motion",
+        "reframe",
+        "deflicker",
+        "grade",
+        "detail",
+        "master",
+    ]
+    shots = {s["shot_id"]: s for s in result.report["shots"]}
+    assert shots["s1"]["after"]["flicker"] < 0.2 * shots["s1"]["before"]["flicker"]
+    assert shots["s3"]["sharpen"] > shots["s1"]["sharpen"]
+    assert set(result.report["stages"]) == {
+        "analysis",
+        "motion",
+        "reframe",
+        "deflicker",
+        "grade",
+        "detail",
+        "master",
+        "join",
+    }
+    assert json.loads(json.dumps(result.report))["template_hash"] == result.template_hash
+
+
+def test_rerun_redoes_nothing_and_a_fresh_store_gets_identical_bytes(tmp_path: Path) -> None:
+    store, first = episode(tmp_path / "a")
+    _, again = episode(tmp_path / "a")
+    assert again.master_key == first.master_key
+    assert all(s.get("processed", 0) == 0 for s in again.report["stages"].values())
+    fresh_store, fresh = episode(tmp_path / "b")
+    assert fresh.master_key == first.master_key
+    assert fresh_store.get_bytes(fresh.master_key) == store.get_bytes(first.master_key)
+
+
+def test_bad_shot_lists_are_refused(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    run = partial(
+        finish_episode, template=template(), runner=InProcessRunner(), store_factory=lambda: store, prefix=PREFIX
+    )
+    key = put_clip(store, "s1", frames_of(scene(1), np.ones(4)))
+    with pytest.raises(InputError, match="raw take not found"):
+        run([("s1", key), ("s2", raw_key("s2"))])
+    with pytest.raises(InputError, match="'s1' appears twice"):
+        run([("s1", key), ("s1", key)])
+    with pytest.raises(InputError, match=r"shot id '\.\./x'"):
+        run([("../x", key)])
+    with pytest.raises(InputError, match="at least one shot"):
+        run([])
