@@ -1,9 +1,9 @@
 """`make bench-finishing`: finishing measured against ground truth and against the ffmpeg filter chain.
 
 Clean 9:16 shots (the real clips in $MD_SHARED_DATA/clips, default ../shared/data, plus
-synthetic scenes) are degraded with known defects, finished by microdrama and by the
-ffmpeg baseline on the same machine, and measured against the clean source. Prints one
-table per defect and writes them with the machine to docs/benchmarks.md.
+scenes rendered by microdrama.generation) are degraded with known defects, finished by
+microdrama and by the ffmpeg baseline on the same machine, and measured against the clean
+source. Prints one table per defect and writes them with the machine to docs/benchmarks.md.
 
     .venv/bin/python -m bench.finishing [--quick] [--master 1080x1920] [--doc docs/benchmarks.md]
 """
@@ -29,11 +29,11 @@ REPO = Path(__file__).resolve().parents[1]
 # Episodes from the real clips: (file, first frames of the shots), each episode within one scene
 # (Big Buck Bunny cuts at frames 45, 283, 376 and 551), so grade matching has one look to match to.
 REAL_EPISODES = {
-    "bbb_meadow": ("big_buck_bunny_0_30.webm", [48, 108, 168, 222]),
+    "bbb_meadow": ("big_buck_bunny_0_30.webm", [50, 108, 166, 224]),
     "bbb_bird": ("big_buck_bunny_0_30.webm", [378, 438]),
     "smpte_bars": ("smpte-2997.mp4", [0, 90, 180]),
 }
-SYNTHETIC_SEED, SYNTHETIC_SHOTS = 11, 3
+BIBLE = REPO / "examples" / "the-last-heir" / "bible.yaml"  # the rendered episode's characters and looks
 
 log = get_logger("bench.finishing")
 
@@ -57,7 +57,7 @@ def episodes(data: Path, shots: int, length: int) -> dict[str, list[footage.Clea
             out[clip] = footage.cut(path, clip, starts[:shots], length)
         else:
             sys.stdout.write(f"note: {path} not found (set MD_SHARED_DATA); clip {clip} skipped\n")
-    out["synthetic"] = footage.synthetic(SYNTHETIC_SEED, min(shots, SYNTHETIC_SHOTS), length)
+    out["rendered"] = footage.rendered(BIBLE, shots, length)
     return out
 
 
@@ -76,7 +76,8 @@ def document(tables: list[report.Table], machine: str, args: argparse.Namespace,
             "## Method",
             "",
             f"- Clean shots, {footage.CLEAN_SIZE[0]}x{footage.CLEAN_SIZE[1]} 9:16: cut from the real clips "
-            "(16:9, cropped centrally) and from a synthetic set (texture, slow pan, a moving disc). Each "
+            "(16:9, cropped centrally) and rendered by `microdrama.generation` (the sample series' characters "
+            "in one set, camera moves) with `DefectProfile.none()`. Each "
             "episode's shots come from one scene (Big Buck Bunny gives two: meadow and bird), as an edit's do.",
             f"- Known defects per shot: Gaussian blur (sigma 0.6-2.0, different per shot) then downscale by "
             f"{footage.RAW_SCALE}; luminance flicker (a sinusoid of depth {footage.FLICKER_DEPTH} plus noise "
@@ -85,7 +86,7 @@ def document(tables: list[report.Table], machine: str, args: argparse.Namespace,
             f"{footage.DROP_EVERY} dropped and shown as a duplicate. Raw takes are H.264 crf 16, as generated "
             "takes arrive.",
             "- microdrama: `finish_episode` with `InProcessRunner` and the default template, except the master "
-            f"size ({width}x{height}) and `grade.reference` = the clip's first shot.",
+            f"size ({width}x{height}) and `grade.reference` = the episode's first shot.",
             "- ffmpeg baseline: libavfilter through PyAV on the same raw takes: `deflicker=size=<template window>`, "
             "`scale=W:H:flags=lanczos`, `unsharp`; encoded by the same libx264 encoder and settings. "
             "`minterpolate` is measured on the dropped-frame case.",
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     data = Path(os.environ.get("MD_SHARED_DATA", REPO.parent / "shared" / "data"))
-    shots, length = (2, 48) if args.quick else (4, 60)
+    shots, length = (2, 48) if args.quick else (4, 56)
     base = default_template()
     template = FinishingTemplate.model_validate(
         {

@@ -1,11 +1,11 @@
 """Clean 9:16 shots to start from, and the known defects laid on them.
 
-Clean shots are cut from the real clips (16:9, cropped centrally to 9:16) and from a
-synthetic set, at CLEAN_SIZE; the shots of one episode come from one scene, as an edit's
-do. Each is degraded the way generated takes arrive: softer (blurred, then downscaled by
-RAW_SCALE), with a luminance flicker of a known curve, a colour cast of its own (none on
-the episode's reference shot, the approved look), and dropped frames shown as duplicates
-of the frame before.
+Clean shots are cut from the real clips (16:9, cropped centrally to 9:16) and rendered
+by microdrama.generation with DefectProfile.none(), at CLEAN_SIZE; the shots of one
+episode come from one scene, as an edit's do. Each is degraded the way generated takes
+arrive: softer (blurred, then downscaled by RAW_SCALE), with a luminance flicker of a
+known curve, a colour cast of its own (none on the episode's reference shot, the approved
+look), and dropped frames shown as duplicates of the frame before.
 """
 
 from __future__ import annotations
@@ -13,12 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
-from microdrama.generation.texture import fractal_noise
+from microdrama.domain.bible import parse_bible
+from microdrama.domain.shots import CameraMove, Shot
+from microdrama.generation.animatic import AnimaticProvider
+from microdrama.generation.defects import DefectProfile
+from microdrama.generation.provider import ShotRequest
 from microdrama.media.video import read_frames
 
 CLEAN_SIZE = (540, 960)
@@ -26,6 +31,7 @@ RAW_SCALE = 2
 DROP_EVERY = 12  # one frame in this many is dropped (shown as a duplicate of the previous one)
 FLICKER_DEPTH, FLICKER_NOISE = 0.06, 0.02
 CAST_RANGE = 0.12  # each channel gain of a cast lies within 1 +- this
+RENDERED_MOVES: tuple[CameraMove, ...] = ("push_in", "pan_left", "static", "pull_out")
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +66,8 @@ def cut(path: Path, clip: str, starts: list[int], length: int) -> list[CleanShot
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         fps = Fraction(stream.average_rate or stream.guessed_rate or 24)
+    if any(b - a < length for a, b in pairwise(starts)):
+        raise ValueError(f"shots of {length} frames starting at {starts} overlap in {path}")
     wanted = {i: k for k, s in enumerate(starts) for i in range(s, s + length)}
     shots: list[list[np.ndarray]] = [[] for _ in starts]
     for index, rgb in enumerate(read_frames(path)):
@@ -70,25 +78,31 @@ def cut(path: Path, clip: str, starts: list[int], length: int) -> list[CleanShot
     return [CleanShot(clip, f"{clip}-{k + 1}", fps, np.stack(f)) for k, f in enumerate(shots)]
 
 
-def synthetic(seed: int, shots: int, length: int, clip: str = "synthetic") -> list[CleanShot]:
-    """One textured, coloured set; each shot pans across its own part of it while a lit disc crosses the frame."""
-    rng = np.random.default_rng(seed)
-    width, height = CLEAN_SIZE
-    step = 2 * length  # each shot pans 2 px per frame over its own stretch of the set
-    tint = rng.uniform(0.5, 1.0, 3)
-    texture = np.stack([fractal_noise(rng, height, width + shots * step, 48.0, 5) for _ in range(3)], axis=-1)
-    canvas = np.clip(128 + 90 * texture * tint + 20 * (tint - 0.75), 0, 255).astype(np.uint8)
-    colour = tuple(float(c) for c in rng.uniform(60, 240, 3))
+def rendered(bible_path: Path, shots: int, length: int, clip: str = "rendered") -> list[CleanShot]:
+    """One scene of the sample series as the embedded renderer draws it with no defects (the ground truth)."""
+    # Only the looks are needed: parse the bible without the reference images load_bible insists on.
+    bible = parse_bible(bible_path.read_text(encoding="utf-8"), str(bible_path))
+    looks = {c.id: c.look for c in bible.characters}
+    provider = AnimaticProvider(DefectProfile.none())
+    cast = list(looks)[:2]
     out = []
-    for k in range(shots):
-        frames = []
-        for t in range(length):
-            left = k * step + 2 * t
-            frame = np.ascontiguousarray(canvas[:, left : left + width])
-            centre = (int(width * (0.2 + 0.6 * t / length)), int(height * (0.3 + 0.15 * k + 0.1 * np.sin(t / 9))))
-            cv2.circle(frame, centre, width // 7, colour, -1, lineType=cv2.LINE_AA)
-            frames.append(frame)
-        out.append(CleanShot(clip, f"{clip}-{k + 1}", Fraction(24), np.stack(frames)))
+    for k, camera in enumerate(RENDERED_MOVES[:shots]):
+        shot = Shot(
+            id=f"s{k + 1:02d}",
+            index=k,
+            scene="1",
+            location="ASHFORD MANOR BEDROOM",
+            interior=True,
+            time_of_day="NIGHT",
+            action="",
+            characters=cast[: 1 + k % 2],
+            start_s=k * length / 24,
+            duration_s=length / 24,
+            camera=camera,
+            source_line=1,
+        )
+        request = ShotRequest(shot, 24, *CLEAN_SIZE, characters=looks, seed=k + 1, take=1)
+        out.append(CleanShot(clip, f"{clip}-{k + 1}", Fraction(24), np.stack(list(provider.frames(request)))))
     return out
 
 

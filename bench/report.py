@@ -88,7 +88,7 @@ def tables(episodes: Sequence[EpisodeScore], speeds: Sequence[Speed]) -> list[Ta
         _relative_table(
             "Colour",
             f"Mean CIEDE2000 to the clean source on frames area-averaged {8}x (colour of regions, not edges). "
-            "Shot 1 of each clip is the reference look (no cast); the others carry their own cast.",
+            "Shot 1 of each episode is the reference look (no cast); the others carry their own cast.",
             episodes,
             lambda e, arm: e.delta_e(arm),
             -0.6,
@@ -96,7 +96,7 @@ def tables(episodes: Sequence[EpisodeScore], speeds: Sequence[Speed]) -> list[Ta
         ),
         _relative_table(
             "Sharpness spread",
-            "Coefficient of variation across the clip's shots of detail (finishing.measure.sharpness) relative to "
+            "Coefficient of variation across the episode's shots of detail (finishing.measure.sharpness) relative to "
             "each shot's clean source at master size.",
             episodes,
             lambda e, arm: e.detail_spread(arm),
@@ -171,7 +171,7 @@ def tables(episodes: Sequence[EpisodeScore], speeds: Sequence[Speed]) -> list[Ta
     out.append(
         Table(
             "Speed",
-            "Frames per second. End to end: decode, every stage, encode (same libx264 settings), whole clip. "
+            "Frames per second. End to end: decode, every stage, encode (same libx264 settings), whole episode. "
             "Deflicker and resampling alone: frames already in memory.",
             ("what", "microdrama fps", "ffmpeg fps", "ratio", "target", "met?"),
             speed_rows,

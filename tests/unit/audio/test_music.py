@@ -48,4 +48,3 @@ def test_bed_rises_into_the_cliffhanger(bed: np.ndarray) -> None:
     middle = energy_db(bandpass(span(bed, 4.0, 5.0), 1000.0, 6000.0))
     last = energy_db(bandpass(span(bed, DURATION - 0.8, DURATION - 0.05), 1000.0, 6000.0))
     assert last > middle + 10.0
-

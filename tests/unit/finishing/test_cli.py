@@ -1,9 +1,12 @@
 import io
 import json
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
+import structlog
 from microdrama.cli import build_parser
 from microdrama.finishing.template import load_template
 from microdrama.media.video import EncodeSettings, VideoWriter, read_video
@@ -12,6 +15,13 @@ from rich.console import Console
 from .synth import FRAMES, HEIGHT, WIDTH, frames_of, scene
 
 SMALL = "upscale: {width: 144, height: 256}\ngrade: {strength: 1.0}\n"
+
+
+@pytest.fixture(autouse=True)
+def default_logging() -> Iterator[None]:
+    """`finish` points logging at a file in its output folder; later tests log as usual again."""
+    yield
+    structlog.reset_defaults()
 
 
 def run(*argv: str | Path) -> tuple[int, str]:

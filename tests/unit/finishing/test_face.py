@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 from microdrama.finishing.measure import edge_strength, gray
+from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import ShotItem
 from microdrama.finishing.stages.face import (
     FaceCorrector,
@@ -103,8 +104,9 @@ def test_a_flickering_face_is_steadied_and_nothing_outside_it_changes(tmp_path: 
     key = put(store, "face", [relit(still, weight, g) for g in flicker])
     runner, settings = InProcessRunner(), FaceSettings()
 
+    stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("face", key, f"{PREFIX}/a.json")])[0]
     scan = runner.map(partial(FaceScanStage, store_factory, settings), [ShotItem("face", key, f"{PREFIX}/f.json")])[0]
-    item = FacePassItem("face", key, f"{PREFIX}/p.json", f"{PREFIX}/p.mkv", scan, None)
+    item = FacePassItem("face", key, f"{PREFIX}/p.json", f"{PREFIX}/p.mkv", stats, scan, None)
     out = runner.map(partial(FacePassStage, store_factory, settings), [item])[0]
     with store.local_path(key, ".mp4") as src, store.local_path(out.key, ".mkv") as dst:
         before, after = read_video(src), read_video(dst)

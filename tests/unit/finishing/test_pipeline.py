@@ -93,3 +93,22 @@ def test_bad_shot_lists_are_refused(tmp_path: Path) -> None:
         run([("../x", key)])
     with pytest.raises(InputError, match="at least one shot"):
         run([])
+
+
+def test_shots_at_different_rates_are_brought_to_the_most_common_one(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    shots = [
+        ("s1", put_clip(store, "s1", frames_of(scene(1), np.ones(24)), fps=24)),
+        ("s2", put_clip(store, "s2", frames_of(scene(2), np.ones(30)), fps=30)),
+        ("s3", put_clip(store, "s3", frames_of(scene(3), np.ones(12)), fps=24)),
+    ]
+    run = partial(
+        finish_episode, shots, runner=InProcessRunner(), store_factory=partial(LocalStore, tmp_path), prefix=PREFIX
+    )
+    result = run(template(deflicker={"enabled": False}))
+    assert result.report["fps"] == "24"
+    with store.local_path(result.master_key, ".mp4") as path:
+        info = probe_video(path)
+    assert info.fps == 24 and len(decode(store, result.master_key)) == 24 + 24 + 12  # s2 kept its second
+    with pytest.raises(InputError, match=r"different frame rates \(24, 30\) and motion is disabled"):
+        run(template(motion={"enabled": False}))

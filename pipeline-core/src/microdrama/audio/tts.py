@@ -28,6 +28,7 @@ _CHARS_UTF8 = 1
 _PARAM_RATE = 1
 _PARAM_PITCH = 3
 _EE_OK = 0
+_RAND_SEED = 1
 
 _MAX_RATE_WPM = 450  # espeak-ng's own ceiling without its sonic speed-up
 _FIT_RATE_STEP = 1.08
@@ -55,10 +56,11 @@ class _EspeakVoice(ctypes.Structure):
 class EspeakTTS:
     """espeak-ng speech as float32 mono at `sample_rate`.
 
-    espeak-ng keeps its state in process globals, and carries synthesis state from one
-    utterance to the next (pitch flutter, wave phase), which would make a line sound
-    different depending on what was spoken before. Each synthesis therefore loads a
-    pristine copy of the library and unloads it afterwards (about 1 ms). Create one
+    espeak-ng keeps its state in process globals, carries synthesis state from one
+    utterance to the next (pitch flutter, wave phase) and seeds its noise from the
+    clock, so a line would sound different depending on what was spoken before and
+    when. Each synthesis therefore loads a pristine copy of the library (about 1 ms),
+    fixes the noise seed, and unloads the library afterwards. Create one
     instance per process and share it; its lock serialises callers across threads.
     """
 
@@ -87,6 +89,8 @@ class EspeakTTS:
             self._native_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self._data_path).encode(), 0)
             if self._native_rate <= 0:
                 raise RuntimeError(f"espeak-ng did not initialise with data at {self._data_path}")
+            # Initialise seeds espeak's noise generator (breathy voices) from the clock.
+            lib.espeak_ng_SetRandSeed(ctypes.c_long(_RAND_SEED))
             lib.espeak_SetSynthCallback(self._callback)
             lib.espeak_Synth.argtypes = [
                 ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
@@ -121,6 +125,10 @@ class EspeakTTS:
         if variant and variant not in self._variants:
             raise InputError(f"unknown TTS voice {name!r}: espeak-ng has no variant {variant!r}")
         return f"{ident}+{variant}".encode() if variant else ident.encode()
+
+    def check_voice(self, voice: Voice) -> None:
+        """Raise InputError naming the voice if espeak-ng does not have it (validate a bible up front)."""
+        self._resolve(voice.voice)
 
     def _render(self, text: str, voice: Voice, rate: int) -> np.ndarray:
         if not text.strip():

@@ -195,11 +195,9 @@ def cmd_finish(args: argparse.Namespace, console: Console) -> int:
         paths = [Path(p) for p in args.shots]
         batch = _Batch(dict(zip(shot_ids(paths), paths, strict=True)))
         out.mkdir(parents=True, exist_ok=True)
-        with (
-            tempfile.TemporaryDirectory(prefix="md-finish-") as tmp,
-            open(out / "finishing.log", "a", encoding="utf-8") as log,
-        ):
-            configure_logging("json", "info", stream=log)
+        # Logs go to a file beside the results for the rest of the process, so the progress bars stay readable.
+        configure_logging("json", "info", stream=open(out / "finishing.log", "a", encoding="utf-8"))  # noqa: SIM115
+        with tempfile.TemporaryDirectory(prefix="md-finish-") as tmp:
             store = LocalStore(Path(tmp) / "store")
             keys = _stage_shots(batch, store)
             reference = batch.pick(args.reference) if args.reference else None

@@ -181,14 +181,14 @@ class _Episode:
         """Repair judder and bring every shot to the episode's rate; returns that rate."""
         settings = self.template.motion
         rates = [self.state[sid].stats.fps for sid in self.ids]
-        rate = episode_rate(rates, settings.rate)
         if not settings.enabled:
             if len(set(rates)) > 1:
                 raise InputError(
                     f"shots have different frame rates ({', '.join(sorted(map(str, set(rates))))}) and motion is "
                     "disabled: enable motion (or set motion.fps) so they can be converted to one rate"
                 )
-            return rate
+            return rates[0]
+        rate = episode_rate(rates, settings.rate)
         if not settings.repair_judder and all(r == rate for r in rates):
             return rate
         items = []

@@ -63,6 +63,12 @@ class MotionSection(_Section):
             raise ValueError(f"frame rate {value} is outside 1-240")
         return str(rate)
 
+    @model_validator(mode="after")
+    def _rate_needs_motion(self) -> MotionSection:
+        if self.fps is not None and not self.enabled:
+            raise ValueError("fps converts with motion-compensated interpolation: it needs enabled: true")
+        return self
+
     @property
     def rate(self) -> Fraction | None:
         return None if self.fps is None else Fraction(self.fps)

@@ -50,6 +50,9 @@ class EmbeddedStack:
             await self.bus.ensure_streams()
             self.status = await StatusStore.open(self.bus.js)
             self.deps = build_deps(self.settings, self.status)
+            if any(s.name == "finishing" for s in self.services):
+                # Start Ray now, on the main thread (its signal handlers need it), not mid-episode.
+                _ = self.deps.runner
             for service in self.services:
                 for sub in service.subscriptions:
                     coro = self.bus.consume(

@@ -27,7 +27,7 @@ import cv2.data
 import numpy as np
 
 from microdrama.finishing.intermediate import LosslessWriter
-from microdrama.finishing.measure import edge_strength, gray
+from microdrama.finishing.measure import ShotStats, edge_strength, gray
 from microdrama.finishing.smoothing import smooth
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.stages.detail import sharpen
@@ -361,6 +361,7 @@ class FaceScanStage(StoreStage):
 @dataclass(frozen=True)
 class FacePassItem(ShotItem):
     dst_key: str
+    stats: ShotStats  # of the input: a shot with no face passes through as it is
     scan: FaceScan
     reference: FaceLook | None
 
@@ -375,5 +376,7 @@ class FacePassStage(StoreStage):
         self.settings = settings
 
     def run(self, item: FacePassItem) -> Rendered:
+        if not item.scan.tracks:
+            return Rendered(key=item.src_key, stats=item.stats)
         corrector = FaceCorrector(item.scan, item.reference, self.settings)
         return self.render(item.src_key, item.dst_key, corrector, LosslessWriter)

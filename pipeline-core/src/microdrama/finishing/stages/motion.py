@@ -77,6 +77,7 @@ class MotionProfile:
 
 
 def measure_motion(frames: Iterable[np.ndarray]) -> MotionProfile:
+    """One pass over a shot, keeping only the previous small luma."""
     rows: list[tuple[float, float, float]] = []
     prev: np.ndarray | None = None
     for rgb in frames:
@@ -112,6 +113,7 @@ class Judder:
 
 
 def find_judder(profile: MotionProfile) -> Judder:
+    """Duplicates, drops and cuts, each judged against the median of the frames around it (module doc)."""
     n = len(profile)
     duplicate, cut = np.zeros(n, bool), np.zeros(n, bool)
     missing = np.zeros(n, int)
@@ -196,15 +198,15 @@ class FlowInterpolator:
     """Frames between two pictures along optical flow computed once, both ways."""
 
     def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
-        self.a, self.b = a.astype(np.float32), b.astype(np.float32)
+        self.a, self.b = a, b
         height, width = a.shape[:2]
         la, lb = small_luma(a, FLOW_SIDE), small_luma(b, FLOW_SIDE)
         fab, fba = _flow(la, lb, 4, 13, 3), _flow(lb, la, 4, 13, 3)
         # Trust of each picture's pixels: 1 where following the flow there and back returns home.
         trust_a, trust_b = self._consistency(fab, fba), self._consistency(fba, fab)
         scale = np.array([width / la.shape[1], height / la.shape[0]], np.float32)
-        self.fab, self.fba = (cv2.resize(f, (width, height)) * scale for f in (fab, fba))
-        self.trust_a, self.trust_b = (cv2.resize(t, (width, height)) for t in (trust_a, trust_b))
+        self.fab, self.fba = (cv2.resize(f * scale, (width, height)) for f in (fab, fba))
+        self.trust_a, self.trust_b = (cv2.resize(t + TRUST_FLOOR, (width, height)) for t in (trust_a, trust_b))
         self.grid = np.indices((height, width), np.float32)[::-1].transpose(1, 2, 0)
 
     @staticmethod
@@ -217,15 +219,12 @@ class FlowInterpolator:
     def at(self, s: float) -> np.ndarray:
         """The picture at time s (0 = a, 1 = b)."""
         # The content at x came from a at x + s * flow(b->a) and goes to b at x + (1 - s) * flow(a->b).
-        from_a = self.grid + s * self.fba
-        from_b = self.grid + (1 - s) * self.fab
-        pic_a, pic_b = _warp(self.a, from_a), _warp(self.b, from_b)
+        from_a = cv2.scaleAdd(self.fba, s, self.grid)
+        from_b = cv2.scaleAdd(self.fab, 1 - s, self.grid)
         # A sample a cannot see in b (low trust_a) is disappearing: b's sample there is wrong, and vice versa.
-        seen_a, seen_b = _warp(self.trust_a, from_a), _warp(self.trust_b, from_b)
-        weight_a = ((1 - s) * (TRUST_FLOOR + seen_b))[..., None]
-        weight_b = (s * (TRUST_FLOOR + seen_a))[..., None]
-        blend = (weight_a * pic_a + weight_b * pic_b) / (weight_a + weight_b)
-        return np.asarray(np.clip(np.rint(blend), 0, 255).astype(np.uint8))
+        weight_a = _warp(self.trust_b, from_b) * np.float32(1 - s)
+        weight_b = _warp(self.trust_a, from_a) * np.float32(s)
+        return np.asarray(cv2.blendLinear(_warp(self.a, from_a), _warp(self.b, from_b), weight_a, weight_b))
 
 
 def retime(frames: Iterable[np.ndarray], plan: Retiming) -> Iterator[np.ndarray]:
