@@ -79,7 +79,9 @@ class EpisodeScore:
         return variation([s.relative_detail(arm) for s in self.shots])
 
     def psnr(self, kind: str) -> float:
-        return float(np.mean([v for s in self.shots for v in getattr(s, f"psnr_{kind}")]))
+        """Mean over the episode's visible drops; NaN where it has none."""
+        values = [v for s in self.shots for v in getattr(s, f"psnr_{kind}")]
+        return float(np.mean(values)) if values else float("nan")
 
     def fps(self, pipeline: str) -> float:
         return self.frames / self.seconds[pipeline]
@@ -141,15 +143,17 @@ def _score_shot(
                 score.ssim.append(ssim(gray(out), truth_luma))
     rebuilt = ffmpeg_chain.minterpolate(shot.frames, defects.dropped, shot.fps)
     repaired = _motion_rebuild(shot.frames, defects.dropped, shot.fps)
-    truth_of = {k: gray(shot.frames[k]) for k in defects.dropped}
+    # A drop where the picture did not change is invisible, and its duplicate exact: it measures nothing.
+    seen = [k for k in defects.dropped if not np.array_equal(shot.frames[k], shot.frames[k - 1])]
+    truth_of = {k: gray(shot.frames[k]) for k in seen}
     return ShotScore(
         name=shot.name,
         arms=arms,
         clean_luma=clean_luma,
         clean_detail=clean_detail,
-        psnr_duplicate=[psnr(gray(shot.frames[k - 1]), truth_of[k]) for k in defects.dropped],
-        psnr_motion=[psnr(gray(repaired[k]), truth_of[k]) for k in defects.dropped],
-        psnr_minterpolate=[psnr(gray(rebuilt[k]), truth_of[k]) for k in defects.dropped if k in rebuilt],
+        psnr_duplicate=[psnr(gray(shot.frames[k - 1]), truth_of[k]) for k in seen],
+        psnr_motion=[psnr(gray(repaired[k]), truth_of[k]) for k in seen],
+        psnr_minterpolate=[psnr(gray(rebuilt[k]), truth_of[k]) for k in seen if k in rebuilt],
     )
 
 

@@ -81,8 +81,7 @@ def apply_event(doc: Doc | None, event: Event) -> Doc:
             out["failed_rules"] = list(p.failed_rules)
     elif s == c.EPISODE_DELIVERED:
         out["deliverables"] = [
-            {"profile": k.profile, "manifest_key": k.manifest_key, "video_key": k.video_key}
-            for k in p.packages
+            {"profile": k.profile, "manifest_key": k.manifest_key, "video_key": k.video_key} for k in p.packages
         ]
     elif s == c.EPISODE_FAILED:
         out["error"] = {"stage": p.stage, "reason": p.reason}

@@ -50,5 +50,7 @@ def check_episode(event: Event, deps: Deps) -> list[Event]:
     if report.verdict != "fail":
         passed = EpisodeQcPassed(episode=ref, media=media, report_key=report_key)
         return [new_event(EPISODE_QC_PASSED, passed, tenant=event.tenant, cause=event)]
-    failed = EpisodeQcFailed(episode=ref, media=media, report_key=report_key, failed_rules=[r.id for r in report.failed_rules])
+    failed = EpisodeQcFailed(
+        episode=ref, media=media, report_key=report_key, failed_rules=[r.id for r in report.failed_rules]
+    )
     return [new_event(EPISODE_QC_FAILED, failed, tenant=event.tenant, cause=event)]
