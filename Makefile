@@ -6,7 +6,7 @@ SERVICES := studio script character generation finishing audio qc delivery
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: all setup demo test unit lint proto-lint format protos clean
+.PHONY: all setup demo test unit lint proto-lint format protos bench bench-finishing clean
 
 all: test
 
@@ -28,8 +28,8 @@ demo: $(STAMP)
 BUF := $(VENV)/buf/node_modules/.bin/buf
 
 lint: $(STAMP) proto-lint
-	$(BIN)/ruff check pipeline-core/src services tests infra
-	$(BIN)/mypy pipeline-core/src/microdrama services/*/src
+	$(BIN)/ruff check pipeline-core/src services tests infra bench
+	$(BIN)/mypy pipeline-core/src/microdrama services/*/src bench
 
 # buf ships on the npm registry; where npm is missing the proto lint is skipped, saying so.
 proto-lint:
@@ -39,7 +39,13 @@ proto-lint:
 	else echo "buf lint skipped: npm not found"; fi
 
 format: $(STAMP)
-	$(BIN)/ruff format pipeline-core/src services tests infra
+	$(BIN)/ruff format pipeline-core/src services tests infra bench
+
+# Finishing against clean ground truth, side by side with the ffmpeg filter chain (docs/benchmarks.md).
+bench-finishing: $(STAMP)
+	$(BIN)/python -m bench.finishing
+
+bench: bench-finishing
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

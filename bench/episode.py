@@ -12,6 +12,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from bench import ffmpeg_chain
+from bench.footage import CleanShot, Defects, defects_for, degrade
+from bench.metrics import jitter, mean_luma, psnr, ssim, variation
 from microdrama.finishing import FinishingTemplate, finish_episode
 from microdrama.finishing.intermediate import LosslessWriter
 from microdrama.finishing.measure import delta_e2000, gray, sharpness, to_lab
@@ -23,10 +27,6 @@ from microdrama.keys import episode_key
 from microdrama.media.video import VideoWriter, read_frames
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
-
-from bench import ffmpeg_chain
-from bench.footage import CleanShot, Defects, defects_for, degrade
-from bench.metrics import jitter, mean_luma, psnr, ssim, variation
 
 ARMS = ("raw", "microdrama", "ffmpeg")
 COLOUR_SCALE = 8  # colour is compared on frames area-averaged by this: the colour of regions, not of edges

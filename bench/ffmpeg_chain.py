@@ -9,6 +9,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+
 from microdrama.media.video import VideoWriter
 
 Filters = Sequence[tuple[str, str]]

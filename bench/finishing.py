@@ -17,13 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import footage, report, speeds
+from bench.episode import run_episode
 from microdrama.finishing import default_template
 from microdrama.finishing.template import FinishingTemplate
 from microdrama.logs import get_logger
 from microdrama.media.video import read_frames
-
-from bench import footage, report, speeds
-from bench.episode import run_episode
 
 REPO = Path(__file__).resolve().parents[1]
 # Episodes from the real clips: (file, first frames of the shots), each episode within one scene

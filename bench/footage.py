@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+
 from microdrama.domain.bible import parse_bible
 from microdrama.domain.shots import CameraMove, Shot
 from microdrama.generation.animatic import AnimaticProvider

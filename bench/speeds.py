@@ -9,12 +9,12 @@ from fractions import Fraction
 
 import cv2
 import numpy as np
+
+from bench import ffmpeg_chain
 from microdrama.finishing.measure import ShotStats
 from microdrama.finishing.stages.deflicker import apply_gain, flicker_gains
 from microdrama.finishing.stages.detail import upscale
 from microdrama.finishing.template import DeflickerSection
-
-from bench import ffmpeg_chain
 
 REPEATS = 3
 TIME_BASE = Fraction(1, 24)

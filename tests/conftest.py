@@ -22,8 +22,9 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def spans() -> object:
     """Real tracing with an in-memory exporter, installed once (OpenTelemetry allows one provider)."""
-    from microdrama.telemetry import configure_tracing
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from microdrama.telemetry import configure_tracing
 
     exporter = InMemorySpanExporter()
     configure_tracing("microdrama-tests", None, exporter=exporter)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import cv2
+
 from microdrama.character.portrait import render_portrait
 from microdrama.domain.bible import parse_bible
 from microdrama.logs import configure_logging, get_logger

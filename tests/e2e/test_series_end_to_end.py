@@ -9,13 +9,13 @@ from pathlib import Path
 
 import av
 import pytest
+
 from microdrama.audio.loudness import integrated_lufs
 from microdrama.audio.subtitles import parse_srt, parse_vtt
 from microdrama.delivery.manifest import verify_manifest
 from microdrama.domain.shots import ShotList
 from microdrama.media.audio import read_audio_stream
 from microdrama.media.probe import probe_video
-
 from tests.e2e.conftest import Run, make_series, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from microdrama.runtime.processes import ManagedProcess, nats_server, rclone_s3
 
 

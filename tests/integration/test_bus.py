@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from nats.aio.msg import Msg
+
 from md.common.v1.refs_pb2 import EpisodeRef
 from md.episode.v1.events_pb2 import EpisodeFailed, EpisodeScripted, EpisodeSubmitted
 from microdrama.errors import InputError, NotReady
@@ -20,7 +22,6 @@ from microdrama.runtime.service import Deps, Service, Subscription
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.settings import Settings
 from microdrama.status import StatusStore, apply_event, status_key
-from nats.aio.msg import Msg
 
 pytestmark = pytest.mark.integration
 REF = EpisodeRef(tenant_id="t", series_id="s", episode_id="ep01")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from microdrama.finishing import finish_episode
 from microdrama.runtime.ray_runner import RayRunner
 from microdrama.runtime.stages import InProcessRunner, StageRunner
 from microdrama.store.local import LocalStore
-
 from tests.unit.finishing.synth import FRAMES, PREFIX, frames_of, put_clip, scene, template
 
 pytestmark = pytest.mark.integration

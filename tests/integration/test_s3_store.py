@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from microdrama.store.base import ObjectNotFound
 from microdrama.store.s3 import S3Store
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from md.common.v1.refs_pb2 import EpisodeRef
-
 from microdrama.keys import episode_key, series_key
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import cv2
+
 from md.common.v1.refs_pb2 import EpisodeRef
 from md.episode.v1.events_pb2 import EpisodeSubmitted
 from md.series.v1.events_pb2 import SeriesSubmitted
-
 from microdrama.domain.bible import Bible, load_bible
 from microdrama.errors import InputError
 from microdrama.events.catalog import EPISODE_SUBMITTED, SERIES_SUBMITTED
@@ -25,6 +25,9 @@ from microdrama.layout import bible_key, reference_key, script_key, template_key
 from microdrama.store.base import ObjectStore
 
 TAKE_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm")
+# Reference images are stills of a character: anything bigger is a mistake or an attack.
+MAX_REFERENCE_BYTES = 32 * 1024 * 1024
+MAX_REFERENCE_SIDE = 8192
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,15 @@ def submit_series(store: ObjectStore, series_dir: Path, tenant: str, only: list[
     for character in bible.characters:
         for index, ref in enumerate(character.references):
             path = series_dir / ref
-            if cv2.imread(str(path)) is None:
+            if path.stat().st_size > MAX_REFERENCE_BYTES:
+                raise InputError(f"reference image is over the limit of {MAX_REFERENCE_BYTES} bytes", file=str(path))
+            image = cv2.imread(str(path))
+            if image is None:
                 raise InputError(
                     f"reference image of character {character.id!r} is not a readable image", file=str(path)
                 )
+            if max(image.shape[:2]) > MAX_REFERENCE_SIDE:
+                raise InputError(f"reference image is over {MAX_REFERENCE_SIDE} px on a side", file=str(path))
             refs_to_put.append(
                 (reference_key(tenant, bible.id, character.id, index, PurePosixPath(ref).suffix.lower()), path)
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from microdrama.audio.tts import EspeakTTS
 from microdrama.domain.bible import Bible, parse_bible
 

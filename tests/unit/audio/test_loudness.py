@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from microdrama.audio.loudness import integrated_lufs, normalise, true_peak_dbtp
 
 from .signals import SR

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from microdrama.audio.loudness import integrated_lufs, true_peak_dbtp
 from microdrama.audio.mix import Mix, mix_episode
 from microdrama.audio.tts import EspeakTTS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from microdrama.audio.loudness import integrated_lufs
 from microdrama.audio.music import BED_LUFS, music_bed
 from microdrama.domain.bible import Music

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from microdrama.audio.mix import PlacedLine
 from microdrama.audio.subtitles import Cue, cues_from_lines, parse_srt, parse_vtt, reading_speed_cps, to_srt, to_vtt
 from microdrama.domain.shots import DialogueLine

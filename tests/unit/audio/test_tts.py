@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+
 from microdrama.audio.tts import EspeakTTS
 from microdrama.domain.bible import Bible, Voice
 from microdrama.errors import InputError

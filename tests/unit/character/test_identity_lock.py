@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from microdrama.character.identity import IdentityDescriptor, describe, score_frames
 from microdrama.character.portrait import render_portrait
 from microdrama.errors import InputError
 from microdrama.generation.animatic import AnimaticProvider
 from microdrama.generation.defects import DefectProfile
-
 from tests.unit.generation.scenes import make_request, make_shot, sample_looks
 
 UNDRIFTED = DefectProfile(identity_drift=0.0)  # every other defect at its default

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from microdrama.character.portrait import render_portrait
 
+from microdrama.character.portrait import render_portrait
 from tests.unit.generation.scenes import SERIES, sample_looks
 
 

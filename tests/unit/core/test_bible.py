@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from microdrama.domain.bible import load_bible, parse_bible
 from microdrama.errors import InputError
 

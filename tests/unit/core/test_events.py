@@ -1,4 +1,5 @@
 import pytest
+
 from md.common.v1.refs_pb2 import EpisodeRef
 from md.episode.v1.events_pb2 import EpisodeScripted, EpisodeSubmitted
 from microdrama.events.catalog import EPISODE_SCRIPTED, EPISODE_SUBMITTED, PAYLOADS, STREAMS, stream_for

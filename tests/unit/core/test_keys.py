@@ -1,4 +1,5 @@
 import pytest
+
 from microdrama.keys import KeyError_, check_key, episode_key, key_tenant
 
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from microdrama.store.base import ObjectNotFound
 from microdrama.store.local import LocalStore
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from microdrama.media.audio import SAMPLE_RATE
 from microdrama.media.video import EncodeSettings, VideoWriter
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
 from microdrama.audio.loudness import integrated_lufs
 from microdrama.delivery.manifest import read_manifest, verify_manifest
 from microdrama.delivery.package import package_episode

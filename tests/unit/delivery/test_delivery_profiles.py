@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from microdrama.delivery.profiles import get_profile, profile_names
 from microdrama.errors import InputError
 

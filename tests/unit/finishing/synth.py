@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from microdrama.finishing.template import FinishingTemplate, parse_template
 from microdrama.keys import episode_key
 from microdrama.media.video import EncodeSettings, VideoWriter, read_video

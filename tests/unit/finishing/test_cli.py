@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import structlog
+from rich.console import Console
+
 from microdrama.cli import build_parser
 from microdrama.finishing.template import load_template
 from microdrama.media.video import EncodeSettings, VideoWriter, read_video
-from rich.console import Console
 
 from .synth import FRAMES, HEIGHT, WIDTH, frames_of, scene
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
 from microdrama.finishing import finish_episode
 from microdrama.finishing.measure import delta_e2000, to_lab
 from microdrama.finishing.template import FinishingTemplate, parse_template

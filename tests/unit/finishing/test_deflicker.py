@@ -2,6 +2,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import ShotItem
 from microdrama.finishing.stages.deflicker import DeflickerItem, DeflickerStage

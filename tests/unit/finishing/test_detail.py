@@ -2,6 +2,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+
 from microdrama.finishing import FinishingTemplate, finish_episode
 from microdrama.finishing.measure import sharpness
 from microdrama.runtime.stages import InProcessRunner

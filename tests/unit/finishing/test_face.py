@@ -6,7 +6,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
+from skimage import data as skimage_data
+
 from microdrama.finishing.measure import edge_strength, gray
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import ShotItem
@@ -26,8 +27,6 @@ from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
 
 from .synth import PREFIX, raw_key
-
-skimage_data = pytest.importorskip("skimage.data", reason="scikit-image provides the test face (astronaut)")
 
 FRAMES = 24
 WIDTH, HEIGHT, TOP = 160, 224, 16

@@ -3,8 +3,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from microdrama.errors import InputError
 from microdrama.finishing import FinishingTemplate, FinishResult, finish_episode
+from microdrama.finishing.stages.grade import LabProfile, correction
+from microdrama.finishing.template import GradeSection
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
 
@@ -50,3 +53,14 @@ def test_named_reference_is_used_and_an_unknown_one_refused(tmp_path: Path) -> N
     assert delta_e(store, result, "s1", "s2") < 1.5
     with pytest.raises(InputError, match=r"grade\.reference names shot 's9'"):
         finish(tmp_path / "missing", template(grade={"reference": "s9"}, **GRADE_ONLY))
+
+
+def test_a_shot_of_different_content_is_moved_no_further_than_the_caps() -> None:
+    # A meadow against a grey reference: its green is content, not a cast; the grade may only nudge it.
+    meadow = LabProfile(mean=(55.0, -40.0, 45.0), std=(10.0, 8.0, 8.0))
+    grey = LabProfile(mean=(50.0, 0.0, 0.0), std=(20.0, 2.0, 2.0))
+    settings = GradeSection(max_shift=10.0, max_scale=1.25)
+    gain, offset = correction(meadow, grey, settings)
+    moved = gain * np.array(meadow.mean) + offset - np.array(meadow.mean)
+    assert np.allclose(moved, [-5.0, 10.0, -10.0])
+    assert np.allclose(gain, [1.25, 0.8, 0.8])

@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from functools import partial
 from itertools import pairwise
@@ -6,9 +6,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
+
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import Rendered, ShotItem
-from microdrama.finishing.stages.motion import MotionItem, MotionStage, find_judder, measure_motion
+from microdrama.finishing.stages.motion import MotionItem, MotionStage, find_judder, measure_motion, plan_retiming
+from microdrama.media.video import read_frames
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
 
@@ -91,3 +94,33 @@ def test_a_still_shot_has_no_judder() -> None:
     frames = [moving(0.0)] * 6 + [moving(0.0) // 2 + 60] * 6
     judder = find_judder(measure_motion(frames))
     assert not (judder.duplicate.any() or judder.missing.any())
+
+
+@pytest.mark.parametrize(
+    "position",
+    [lambda k: 1.5 * k + 0.05 * k * k, lambda k: k + 0.6 * np.sin(1.3 * k)],
+    ids=["accelerating", "irregular"],
+)
+def test_genuine_irregular_motion_is_not_retimed(position: Callable[[int], float]) -> None:
+    # Every frame is there, but the step changes from frame to frame: nothing is missing or held.
+    frames = [moving(position(k), pan=(1.5, 0.5)) for k in range(FRAMES)]
+    judder = find_judder(measure_motion(frames))
+    assert not (judder.duplicate.any() or judder.missing.any()), (judder.duplicate, judder.missing)
+    assert plan_retiming(judder, Fraction(24)).identity
+
+
+def test_real_footage_with_flicker_is_not_retimed(shared_data: Path) -> None:
+    # SMPTE bars cut to 9:16 at 270x480 with the benchmark's flicker: no frame is missing, so none may move.
+    rng = np.random.default_rng(3)
+    frames = []
+    for index, rgb in enumerate(read_frames(shared_data / "clips" / "smpte-2997.mp4")):
+        if index == 48:
+            break
+        height, width = rgb.shape[:2]
+        left = (width - round(height * 9 / 16)) // 2
+        gain = 1 + 0.06 * np.sin(2 * np.pi * index / 5.3) + rng.normal(0, 0.02)
+        small = cv2.resize(np.ascontiguousarray(rgb[:, left : width - left]), (270, 480), interpolation=cv2.INTER_AREA)
+        frames.append(np.clip(np.rint(small * gain), 0, 255).astype(np.uint8))
+    judder = find_judder(measure_motion(frames))
+    assert not (judder.duplicate.any() or judder.missing.any()), (judder.duplicate, judder.missing)
+    assert plan_retiming(judder, Fraction(30000, 1001)).identity

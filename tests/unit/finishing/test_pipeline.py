@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from microdrama.errors import InputError
 from microdrama.finishing import FinishResult, finish_episode
 from microdrama.media.probe import probe_video
@@ -47,6 +48,8 @@ def test_episode_master_is_one_decodable_master_size_video(tmp_path: Path) -> No
     assert [stage for stage, done, total in calls if done == total] == [
         "analysis",
         "motion",
+        "face-scan",
+        "face",
         "reframe",
         "deflicker",
         "grade",
@@ -59,6 +62,8 @@ def test_episode_master_is_one_decodable_master_size_video(tmp_path: Path) -> No
     assert set(result.report["stages"]) == {
         "analysis",
         "motion",
+        "face-scan",
+        "face",
         "reframe",
         "deflicker",
         "grade",

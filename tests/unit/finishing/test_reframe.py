@@ -4,6 +4,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from microdrama.finishing import finish_episode
 from microdrama.finishing.stages.reframe import crop_path, crop_size
 from microdrama.runtime.stages import InProcessRunner

@@ -6,6 +6,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+
 from microdrama.finishing import finish_episode
 from microdrama.media.probe import probe_video
 from microdrama.runtime.stages import InProcessRunner

@@ -2,6 +2,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+
 from microdrama.errors import InputError
 from microdrama.finishing import default_template, load_template, template_hash, template_to_yaml
 from microdrama.finishing.template import lock_template

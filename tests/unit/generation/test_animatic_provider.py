@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from microdrama.errors import InputError
 from microdrama.generation.animatic import AnimaticProvider
 from microdrama.generation.defects import DefectProfile
 from microdrama.generation.provider import seed_for
 from microdrama.media.probe import probe_video
 from microdrama.media.video import read_video
-
 from tests.unit.generation.scenes import make_request, make_shot
 
 

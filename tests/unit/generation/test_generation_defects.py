@@ -6,9 +6,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from microdrama.generation.animatic import AnimaticProvider
 from microdrama.generation.defects import DefectProfile, plan_defects
-
 from tests.unit.generation.scenes import make_request, make_shot
 
 CLEAN = DefectProfile.none()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from microdrama.errors import MediaError
 from microdrama.generation.upload import validate_take
 from microdrama.media.audio import write_wav

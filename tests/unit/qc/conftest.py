@@ -10,6 +10,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+
 from microdrama.audio.loudness import normalise
 from microdrama.domain.shots import Shot, ShotList
 from microdrama.media.audio import SAMPLE_RATE

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from microdrama.domain.shots import ShotList
 from microdrama.media.audio import SAMPLE_RATE
 from microdrama.qc.report import write_report

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from microdrama.domain.shots import ShotList
 from microdrama.media.audio import SAMPLE_RATE
 from microdrama.qc.report import QcReport

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from microdrama.errors import InputError
 from microdrama.script.fountain import Kind, parse_fountain
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from microdrama.domain.bible import Bible, parse_bible
 from microdrama.domain.shots import ShotList
 from microdrama.errors import InputError

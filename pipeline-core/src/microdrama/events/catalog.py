@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from google.protobuf.message import Message
+
 from md.character.v1 import events_pb2 as character_v1
 from md.episode.v1 import events_pb2 as episode_v1
 from md.series.v1 import events_pb2 as series_v1

@@ -1,6 +1,6 @@
 """Finish an episode: every shot through each stage in turn, then one master joined without re-encoding.
 
-Stage by stage across the batch (all analysed, all motion-repaired, all reframed, all
+Stage by stage across the batch (all analysed, all motion-repaired, all face-steadied, all reframed, all
 deflickered, all graded, all probed for detail, all mastered) so each stage is set up once
 per worker and every shot gets the same settings. Every output key is derived from the
 content it depends on (input hashes, template sections, the reference shot, the sharpening
@@ -11,6 +11,7 @@ shot (no judder, already the master's aspect) hands the shot on unchanged, keepi
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 import time
 from collections import Counter
@@ -29,6 +30,15 @@ from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory
 from microdrama.finishing.stages.deflicker import DeflickerItem, DeflickerStage
 from microdrama.finishing.stages.detail import DetailCurve, DetailItem, DetailStage, match_amounts
+from microdrama.finishing.stages.face import (
+    FacePassItem,
+    FacePassStage,
+    FaceScan,
+    FaceScanStage,
+    FaceSettings,
+    face_look,
+    reference_look,
+)
 from microdrama.finishing.stages.grade import GradeItem, GradeStage, LabProfile, pick_reference
 from microdrama.finishing.stages.master import SUFFIX as MASTER_SUFFIX
 from microdrama.finishing.stages.master import MasterItem, MasterStage
@@ -57,6 +67,11 @@ class FinishResult:
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:20]
+
+
+def canonical_dumps(value: Any) -> str:
+    """A stable text form of a JSON-able value, for keys."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _check_shots(shots: Sequence[tuple[str, str]], prefix: str) -> None:
@@ -209,15 +224,60 @@ class _Episode:
         self._advance("motion", partial(MotionStage, self.store_factory), items)
         return rate
 
-    def reframe(self) -> None:
+    def faces(self) -> dict[str, FaceScan]:
+        """Find and follow every shot's faces, then steady them; returns the scans (boxes for reframing)."""
+        section = self.template.face
+        settings = FaceSettings(**section.model_dump(exclude={"enabled"}))
+        look = canonical_json(section)
+        items = [
+            ShotItem(sid, self.state[sid].key, self._key("face-scan", sid, self.ident[sid], look) + ".json")
+            for sid in self.ids
+        ]
+        scans = dict(
+            zip(
+                self.ids,
+                self._run("face-scan", partial(FaceScanStage, self.store_factory, settings), items, FaceScan.from_json),
+                strict=True,
+            )
+        )
+        looks = {sid: face_look(scan) for sid, scan in scans.items()}
+        reference = reference_look(looks, None)
+        ref_json = "none" if reference is None else canonical_dumps(reference.to_json())
+        passes = []
+        for sid in self.ids:
+            base = self._key("face", sid, self.ident[sid], look, ref_json)
+            passes.append(
+                FacePassItem(
+                    sid,
+                    self.state[sid].key,
+                    base + ".json",
+                    base + LOSSLESS_SUFFIX,
+                    self.state[sid].stats,
+                    scans[sid],
+                    reference,
+                )
+            )
+        self._advance("face", partial(FacePassStage, self.store_factory, settings), passes)
+        return scans
+
+    def reframe(self, scans: dict[str, FaceScan]) -> None:
         settings, upscale = self.template.reframe, self.template.upscale
         aspect = Fraction(upscale.width, upscale.height)
         items = []
         for sid in self.ids:
-            base = self._key("reframe", sid, self.ident[sid], canonical_json(settings), str(aspect))
+            faces = scans[sid].per_frame() if sid in scans and scans[sid].tracks else None
+            base = self._key(
+                "reframe", sid, self.ident[sid], canonical_json(settings), str(aspect), canonical_dumps(faces)
+            )
             items.append(
                 ReframeItem(
-                    sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX, self.state[sid].stats, aspect
+                    sid,
+                    self.state[sid].key,
+                    base + ".json",
+                    base + LOSSLESS_SUFFIX,
+                    self.state[sid].stats,
+                    aspect,
+                    faces,
                 )
             )
         self._advance("reframe", partial(ReframeStage, self.store_factory, settings), items)
@@ -244,7 +304,7 @@ class _Episode:
                     sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX, profiles[sid], profiles[reference]
                 )
             )
-        self._advance("grade", partial(GradeStage, self.store_factory, settings.strength), items)
+        self._advance("grade", partial(GradeStage, self.store_factory, settings), items)
         return reference
 
     def match_detail(self) -> tuple[float, dict[str, float]]:
@@ -298,7 +358,7 @@ def finish_episode(
     choice = reference or t.grade.reference
     run = _Episode(shots, t, runner, store_factory, prefix, progress)
     rate = run.motion()
-    run.reframe()
+    run.reframe(run.faces() if t.face.enabled else {})
     if t.deflicker.enabled:
         run.deflicker()
     picked = run.grade(choice) if t.grade.enabled else None

@@ -35,6 +35,12 @@ class GradeSection(_Section):
     enabled: bool = True
     reference: str = Field(default="auto", min_length=1, description="'auto' (most representative shot) or a shot id")
     strength: float = Field(default=1.0, ge=0.0, le=1.0)
+    max_shift: float = Field(
+        default=25.0, ge=0.0, le=100.0, description="the most a shot's mean moves per Lab channel (L* 0-100 units)"
+    )
+    max_scale: float = Field(
+        default=1.5, ge=1.0, le=4.0, description="the most a shot's spread is scaled per Lab channel (1/max_scale down)"
+    )
 
 
 class MotionSection(_Section):
@@ -72,6 +78,20 @@ class MotionSection(_Section):
     @property
     def rate(self) -> Fraction | None:
         return None if self.fps is None else Fraction(self.fps)
+
+
+class FaceSection(_Section):
+    enabled: bool = True
+    window: int = Field(default=15, ge=3, le=121, description="frames in the smoothing window of face boxes and looks")
+    reference_strength: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="1 moves a shot's faces fully onto the episode's reference faces"
+    )
+    max_gain: float = Field(
+        default=1.3, ge=1.0, le=4.0, description="the most a face's channel is brightened or darkened"
+    )
+    max_sharpen: float = Field(
+        default=1.5, ge=0.0, le=4.0, description="the most unsharp amount a soft face frame gets"
+    )
 
 
 class ReframeSection(_Section):
@@ -128,6 +148,7 @@ class FinishingTemplate(_Section):
     version: int = SCHEMA_VERSION
     name: str = Field(default="default", min_length=1, max_length=128)
     motion: MotionSection = MotionSection()
+    face: FaceSection = FaceSection()
     reframe: ReframeSection = ReframeSection()
     deflicker: DeflickerSection = DeflickerSection()
     grade: GradeSection = GradeSection()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import av
 import numpy as np
@@ -65,46 +66,32 @@ class EncodeSettings:
 DEFAULT_ENCODE = EncodeSettings()
 
 
-class VideoWriter:
-    """Encode RGB24 frames to an MP4 with BT.709 tags and limited range."""
+class FrameWriter:
+    """Feeds RGB24 frames to one video stream: frame checks, timestamps, muxing, clean-up on error."""
 
-    def __init__(
-        self, path: Path | str, width: int, height: int, fps: int | Fraction, settings: EncodeSettings = DEFAULT_ENCODE
-    ) -> None:
-        if width % 2 or height % 2:
-            raise ValueError(f"encode size must be even, got {width}x{height}")
+    def __init__(self, path: Path | str, width: int, height: int, container_format: str) -> None:
         self.path = Path(path)
         self.width, self.height = width, height
-        self._container = av.open(str(self.path), "w", format="mp4")
-        stream = self._container.add_stream(settings.codec, rate=Fraction(fps))
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height = width, height
-        stream.pix_fmt = settings.pix_fmt
-        cc = stream.codec_context
-        cc.color_primaries = _BT709
-        cc.color_trc = _BT709
-        cc.colorspace = _BT709
-        cc.color_range = _LIMITED
-        cc.thread_count = settings.threads
-        options: dict[str, str] = {"crf": str(settings.crf), "preset": settings.preset, **settings.extra}
-        options["g"] = str(max(1, round(float(Fraction(fps)) * settings.gop_seconds)))
-        if settings.profile:
-            stream.profile = settings.profile
-        if settings.codec == "libx265":
-            options.setdefault("x265-params", "log-level=error")
-        if settings.codec == "libx264":
-            # mbtree made repeated encodes in one process differ (seen here); identical bytes matter more.
-            options.setdefault("x264-params", "mbtree=0")
-        stream.options = dict(options)  # PyAV types options as dict[str, object]
-        self._stream = stream
+        self._container = av.open(str(self.path), "w", format=container_format)
         self._pts = 0
+
+    def _open_stream(self, codec: str, fps: int | Fraction, pix_fmt: str, threads: int) -> av.VideoStream:
+        stream = self._container.add_stream(codec, rate=Fraction(fps))
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height = self.width, self.height
+        stream.pix_fmt = pix_fmt
+        # A fixed thread count: the bytes never depend on the machine's core count.
+        stream.codec_context.thread_count = threads
+        self._stream = stream
+        return stream
+
+    def _to_frame(self, rgb: np.ndarray) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(rgb, format="rgb24")
 
     def write(self, rgb: np.ndarray) -> None:
         if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
             raise ValueError(f"frame {rgb.shape} {rgb.dtype}, expected ({self.height}, {self.width}, 3) uint8")
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-            format=self._stream.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG"
-        )
+        frame = self._to_frame(rgb)
         frame.pts = self._pts
         self._pts += 1
         for packet in self._stream.encode(frame):
@@ -119,7 +106,7 @@ class VideoWriter:
             self._container.mux(packet)
         self._container.close()
 
-    def __enter__(self) -> VideoWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -130,3 +117,35 @@ class VideoWriter:
         else:
             self._container.close()
             self.path.unlink(missing_ok=True)
+
+
+class VideoWriter(FrameWriter):
+    """Encode RGB24 frames to an MP4 with BT.709 tags and limited range."""
+
+    def __init__(
+        self, path: Path | str, width: int, height: int, fps: int | Fraction, settings: EncodeSettings = DEFAULT_ENCODE
+    ) -> None:
+        if width % 2 or height % 2:
+            raise ValueError(f"encode size must be even, got {width}x{height}")
+        super().__init__(path, width, height, "mp4")
+        stream = self._open_stream(settings.codec, fps, settings.pix_fmt, settings.threads)
+        cc = stream.codec_context
+        cc.color_primaries = _BT709
+        cc.color_trc = _BT709
+        cc.colorspace = _BT709
+        cc.color_range = _LIMITED
+        options: dict[str, str] = {"crf": str(settings.crf), "preset": settings.preset, **settings.extra}
+        options["g"] = str(max(1, round(float(Fraction(fps)) * settings.gop_seconds)))
+        if settings.profile:
+            stream.profile = settings.profile
+        if settings.codec == "libx265":
+            options.setdefault("x265-params", "log-level=error")
+        if settings.codec == "libx264":
+            # mbtree made repeated encodes in one process differ (seen here); identical bytes matter more.
+            options.setdefault("x264-params", "mbtree=0")
+        stream.options = dict(options)  # PyAV types options as dict[str, object]
+
+    def _to_frame(self, rgb: np.ndarray) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+            format=self._stream.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG"
+        )

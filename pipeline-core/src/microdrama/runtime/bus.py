@@ -8,8 +8,6 @@ import dataclasses
 from typing import Any
 
 import nats
-from md.common.v1.refs_pb2 import EpisodeRef
-from md.episode.v1.events_pb2 import EpisodeFailed
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
@@ -17,6 +15,8 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
+from md.common.v1.refs_pb2 import EpisodeRef
+from md.episode.v1.events_pb2 import EpisodeFailed
 from microdrama.errors import InputError, NotReady
 from microdrama.events.catalog import EPISODE_FAILED, STREAMS, dead_letter_subject, stream_for
 from microdrama.events.envelope import H_ERROR, EnvelopeError, Event, decode, encode, new_event

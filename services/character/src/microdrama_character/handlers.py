@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 
 import cv2
 import numpy as np
+
 from md.character.v1.events_pb2 import CharacterLocked
 from md.series.v1.events_pb2 import SeriesSubmitted
 from md.shot.v1.events_pb2 import CharacterScore, ShotGenerated, ShotIdentityChecked

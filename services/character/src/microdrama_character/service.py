@@ -1,6 +1,5 @@
 from microdrama.events.catalog import SERIES_SUBMITTED, SHOT_GENERATED
 from microdrama.runtime.service import Service, Subscription
-
 from microdrama_character.handlers import check_shot, lock_characters
 
 SERVICE = Service(

@@ -1,6 +1,5 @@
 from microdrama.events.catalog import EPISODE_SHOTS_READY
 from microdrama.runtime.service import Service, Subscription
-
 from microdrama_finishing.handlers import finish_shots
 
 # Finishing an episode takes minutes: heartbeats keep the message, the ack wait bounds a dead worker.

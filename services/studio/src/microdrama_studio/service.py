@@ -1,5 +1,4 @@
 from microdrama.runtime.service import Service, Subscription
-
 from microdrama_studio.handlers import project_status
 
 SERVICE = Service(

@@ -30,7 +30,8 @@ BLUR_SCALE = 16
 
 
 def upscale(rgb: np.ndarray, width: int, height: int, resampler: str) -> np.ndarray:
-    # swscale into planar RGB is ~8x faster than packed RGB to packed RGB at 4K (measured here).
+    # Two swscale passes (scale into planar RGB, then pack) beat one packed-to-packed pass:
+    # 270x480 up to 1080x1920 ran 46 vs 25 fps, to 2160x3840 60 vs 22 fps here (2 cores).
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
     return frame.reformat(width, height, format="gbrp", interpolation=resampler.upper()).to_ndarray(format="rgb24")
 

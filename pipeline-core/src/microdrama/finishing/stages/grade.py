@@ -3,6 +3,13 @@
 Reinhard-style transfer: each Lab channel is shifted and scaled so the shot's mean and
 standard deviation match the reference's. One transform per shot, so changes within a
 shot (a fade, a lamp) survive while shot-to-shot casts go.
+
+Shots differ in content as well as in cast (a pan from sky to meadow), so the statistics
+are robust and the correction bounded: a shot's profile is the median over its frames of
+each frame's own mean and spread (a pan's changing content neither drags the mean nor
+inflates the spread), and the per-channel shift and scale are capped by the template
+(max_shift in Lab units, max_scale), so a genuine cast is removed but the scene is not
+forced to look like the reference.
 """
 
 from __future__ import annotations
@@ -16,21 +23,20 @@ import numpy as np
 from microdrama.finishing.intermediate import LosslessWriter
 from microdrama.finishing.measure import ShotStats, from_lab, to_lab
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
-
-# A contrast change beyond this is a different picture, not a grade.
-MAX_STD_RATIO = 4.0
+from microdrama.finishing.template import GradeSection
 
 
 @dataclass(frozen=True)
 class LabProfile:
-    """A shot's overall L*a*b* mean and standard deviation per channel."""
+    """A shot's typical L*a*b* mean and standard deviation per channel: medians over its frames."""
 
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
 
     @classmethod
     def of(cls, stats: ShotStats) -> LabProfile:
-        m, s = stats.lab, stats.lab_std
+        m = np.median(stats.lab_mean, axis=0)
+        s = np.median(np.sqrt(np.maximum(stats.lab_sq_mean - stats.lab_mean**2, 0.0)), axis=0)
         return cls(mean=(float(m[0]), float(m[1]), float(m[2])), std=(float(s[0]), float(s[1]), float(s[2])))
 
     def vector(self) -> np.ndarray:
@@ -45,14 +51,22 @@ def pick_reference(profiles: Mapping[str, LabProfile]) -> str:
     return ids[int(np.argmin(distance))]
 
 
-def transfer(rgb: np.ndarray, source: LabProfile, reference: LabProfile, strength: float) -> np.ndarray:
-    """Per Lab channel: (x - source mean) * std ratio + reference mean, blended by strength, as one affine map."""
+def correction(source: LabProfile, reference: LabProfile, settings: GradeSection) -> tuple[np.ndarray, np.ndarray]:
+    """Per Lab channel (gain, offset) of x -> gain * x + offset: the bounded move of the shot's mean and spread."""
     src_mean, ref_mean = np.array(source.mean), np.array(reference.mean)
     src_std, ref_std = np.array(source.std), np.array(reference.std)
     ratio = np.where(src_std > 1e-3, ref_std / np.maximum(src_std, 1e-3), 1.0)
-    ratio = np.clip(ratio, 1 / MAX_STD_RATIO, MAX_STD_RATIO)
-    gain = 1.0 + strength * (ratio - 1.0)
-    offset = strength * (ref_mean - src_mean * ratio)
+    ratio = np.clip(ratio, 1 / settings.max_scale, settings.max_scale)
+    # The shift is capped where it counts, at the shot's mean: that is where the picture's colour moves.
+    shift = np.clip(ref_mean - src_mean, -settings.max_shift, settings.max_shift)
+    gain = 1.0 + settings.strength * (ratio - 1.0)
+    offset = src_mean + settings.strength * shift - gain * src_mean
+    return gain, offset
+
+
+def transfer(rgb: np.ndarray, source: LabProfile, reference: LabProfile, settings: GradeSection) -> np.ndarray:
+    """The shot's frame with `correction` applied in Lab, as one affine map."""
+    gain, offset = correction(source, reference, settings)
     matrix = np.hstack([np.diag(gain), offset[:, None]]).astype(np.float32)
     return from_lab(cv2.transform(to_lab(rgb), matrix))
 
@@ -67,14 +81,14 @@ class GradeItem(ShotItem):
 class GradeStage(StoreStage):
     name = "grade"
 
-    def __init__(self, store_factory: StoreFactory, strength: float) -> None:
+    def __init__(self, store_factory: StoreFactory, settings: GradeSection) -> None:
         super().__init__(store_factory)
-        self.strength = strength
+        self.settings = settings
 
     def run(self, item: GradeItem) -> Rendered:
         return self.render(
             item.src_key,
             item.dst_key,
-            lambda frame: transfer(frame, item.source, item.reference, self.strength),
+            lambda frame: transfer(frame, item.source, item.reference, self.settings),
             LosslessWriter,
         )

@@ -1,13 +1,18 @@
 """Motion: judder repair and frame-rate conversion by motion-compensated interpolation.
 
-Detection. Each pair of neighbouring frames is measured on a small luma copy: mean absolute
-difference, mean Farneback optical-flow magnitude, and the difference left after warping
-along the flow. Against the median of the frames around it, a frame is
-- a duplicate when it barely differs from the frame before while its neighbours move;
+Detection. Each pair of neighbouring frames is measured on a small luma copy, brought to
+the previous frame's mean brightness first (so flicker does not read as motion): mean
+absolute difference, mean Farneback optical-flow magnitude, and the difference left after
+warping along the flow. Against the median of the frames around it, a frame is
+- a duplicate when it barely differs from the frame before while the frames either side move;
 - after a cut when the flow explains little of a difference well above its neighbours', or
   the motion jumps more than 4x: left alone, and never interpolated across;
-- after a drop when its motion is 1.5-4x the local median (round(ratio) - 1 frames missing).
-A shot that barely moves has nothing to detect, so clean or static shots are never touched.
+- after a drop only on evidence, since re-timing a good frame costs picture: either the
+  frame follows a duplicate and moves 1.5-2.7x its real neighbours (the generator's
+  duplicate-and-jump), or it is an isolated spike, 1.7-4x the local median and near a whole
+  multiple of it, between neighbours that move steadily (round(ratio) - 1 frames missing).
+Irregular genuine motion (acceleration, a bird taking off) fails those tests and is left alone,
+as is a shot that barely moves.
 
 Repair keeps the frame count and the duration. Every frame slot gets a content time: real
 frames are 1 apart, 1 + the missing frames across a drop; a duplicate has no content of its
@@ -43,7 +48,13 @@ DETECT_SIDE = 240  # detection flow runs on luma scaled so its longer side is at
 FLOW_SIDE = 480  # interpolation flow likewise: 540x960 is halved, flow is smooth enough
 NEIGHBOURS = 4  # frames each side that make the local median motion
 MIN_MOTION = 1.0  # local motion (per mille of the longer side per frame) below which nothing is judged
-DUPLICATE, DROP, CUT = 0.2, 1.5, 4.0  # motion ratios to the local median
+DUPLICATE, CUT = 0.2, 4.0  # motion ratios to the local median
+HELD = 0.5  # a duplicate's neighbours move at least this times the local median
+JUMP = (1.5, 2.7)  # motion after a duplicate, as a ratio to its real neighbours', that means one missing frame
+SPIKE = 1.7  # an isolated drop moves at least this times the local median
+WHOLE = 0.3  # ... within this of a whole multiple of it
+STEADY = (0.67, 1.5)  # ... its neighbours within these ratios of the median
+SPREAD = 0.25  # ... and the local motion's median absolute deviation within this fraction of the median
 CUT_RESIDUAL, CUT_EXPLAINED = 3.0, 0.5  # a cut: residual 3x the local one and over half the plain difference
 RETIME_HALF = 3  # the content-time box filter spans 2 * RETIME_HALF + 1 frames
 OCCLUSION_PX = 1.0  # forward-backward flow disagreement (flow pixels) at which a sample loses trust
@@ -82,6 +93,9 @@ def measure_motion(frames: Iterable[np.ndarray]) -> MotionProfile:
     prev: np.ndarray | None = None
     for rgb in frames:
         small = small_luma(rgb, DETECT_SIDE)
+        if prev is not None:
+            # Flicker changes brightness, not position: matched out, it makes no flow.
+            small = cv2.convertScaleAbs(small, alpha=float(prev.mean()) / max(float(small.mean()), 1.0))
         if prev is None:
             rows.append((0.0, 0.0, 0.0))
         else:
@@ -112,6 +126,27 @@ class Judder:
         return Judder(duplicate=np.zeros_like(self.duplicate), missing=np.zeros_like(self.missing), cut=self.cut)
 
 
+def _moving_around(profile: MotionProfile, i: int, motion: float, duplicate: np.ndarray) -> bool:
+    """Whether the frames either side of i move (a held frame before counts): a pause is not a duplicate."""
+    before = i == 1 or duplicate[i - 1] or profile.flow[i - 1] >= HELD * motion
+    return bool(before and (i + 1 == len(profile) or profile.flow[i + 1] >= HELD * motion))
+
+
+def _dropped(profile: MotionProfile, i: int, around: list[int], motion: float, duplicate: np.ndarray) -> int:
+    """Frames missing before frame i, judged conservatively (module doc); 0 unless the evidence is clear."""
+    flow = profile.flow
+    if duplicate[i - 1] and i >= 2:
+        real = [j for j in (i - 2, i + 1) if j < len(profile) and not duplicate[j]]
+        ratio = flow[i] / max(float(np.mean(flow[real])), 1e-9) if real else 0.0
+        return 1 if JUMP[0] <= ratio <= JUMP[1] else 0
+    ratio = flow[i] / motion
+    if not SPIKE <= ratio <= CUT or abs(ratio - round(ratio)) > WHOLE:
+        return 0
+    steady = all(STEADY[0] <= flow[j] / motion <= STEADY[1] for j in (i - 1, i + 1) if 1 <= j < len(profile))
+    spread = float(np.median(np.abs(flow[around] - motion))) / motion
+    return round(ratio) - 1 if steady and spread <= SPREAD else 0
+
+
 def find_judder(profile: MotionProfile) -> Judder:
     """Duplicates, drops and cuts, each judged against the median of the frames around it (module doc)."""
     n = len(profile)
@@ -121,19 +156,19 @@ def find_judder(profile: MotionProfile) -> Judder:
         around = [j for j in range(max(1, i - NEIGHBOURS), min(n, i + NEIGHBOURS + 1)) if j != i]
         if not around:
             continue
-        motion, diff = np.median(profile.flow[around]), np.median(profile.diff[around])
+        motion, diff = float(np.median(profile.flow[around])), np.median(profile.diff[around])
         if motion < MIN_MOTION:
             continue
         ratio = profile.flow[i] / motion
         unexplained = profile.residual[i] > max(
             CUT_RESIDUAL * np.median(profile.residual[around]), CUT_EXPLAINED * profile.diff[i]
         )
-        if ratio < DUPLICATE and profile.diff[i] < DUPLICATE * diff:
+        if ratio < DUPLICATE and profile.diff[i] < DUPLICATE * diff and _moving_around(profile, i, motion, duplicate):
             duplicate[i] = True
         elif ratio > CUT or unexplained:
             cut[i] = True
-        elif ratio > DROP:
-            missing[i] = max(1, round(ratio) - 1)
+        else:
+            missing[i] = _dropped(profile, i, around, motion, duplicate)
     return Judder(duplicate=duplicate, missing=missing, cut=cut)
 
 
