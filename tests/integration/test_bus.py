@@ -177,3 +177,13 @@ def test_status_only_moves_forward() -> None:
     late = new_event(EPISODE_SCRIPTED, EpisodeScripted(episode=REF, shot_count=3), tenant="t", cause=cause)
     doc = apply_event(doc, late)
     assert doc["state"] == "failed" and doc["error"]["reason"] == "x"
+
+
+async def test_waiting_forever_fails_the_episode_instead_of_hanging(harness: Harness) -> None:
+    def never(event: Event, deps: Deps) -> list[Event]:
+        raise NotReady("identity check of s03 not done yet")
+
+    await harness.start(never, max_deliver=3)
+    await harness.bus.publish(submitted())
+    failed = (await harness.wait_for(EPISODE_FAILED, timeout=20))[0].payload
+    assert "gave up waiting after 3 deliveries: identity check of s03" in failed.reason  # type: ignore[attr-defined]

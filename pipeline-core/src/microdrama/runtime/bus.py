@@ -28,6 +28,7 @@ log = get_logger(__name__)
 
 PUBLISH_ATTEMPTS = 5
 NOT_READY_DELAY_S = 0.5
+NOT_READY_MAX_DELAY_S = 5.0
 DUPLICATE_WINDOW_S = 600.0
 
 
@@ -87,6 +88,8 @@ class Bus:
         """Pull, handle and ack one message at a time until `stop` is set, then finish the one in hand."""
         durable = service.durable(sub)
         ack_wait = sub.ack_wait_s or ack_wait_s
+        retries = max_deliver
+        max_deliver = sub.max_deliver or max_deliver
         config = ConsumerConfig(
             durable_name=durable,
             ack_policy=AckPolicy.EXPLICIT,
@@ -106,13 +109,22 @@ class Bus:
             except nats.errors.ConnectionClosedError:
                 return
             for msg in msgs:
-                await self._handle(service, sub, deps, msg, max_deliver, ack_wait, bound)
+                await self._handle(service, sub, deps, msg, (max_deliver, retries), ack_wait, bound)
         with contextlib.suppress(Exception):
             await psub.unsubscribe()
 
     async def _handle(
-        self, service: Service, sub: Subscription, deps: Deps, msg: Msg, max_deliver: int, ack_wait: float, logger: Any
+        self,
+        service: Service,
+        sub: Subscription,
+        deps: Deps,
+        msg: Msg,
+        budgets: tuple[int, int],
+        ack_wait: float,
+        logger: Any,
     ) -> None:
+        # Deliveries allowed while waiting for other stages, and while a step keeps failing.
+        max_deliver, retries = budgets
         try:
             event = decode(msg.subject, msg.data, dict(msg.headers or {}))
         except EnvelopeError as exc:
@@ -126,15 +138,19 @@ class Bus:
             try:
                 outputs = await asyncio.to_thread(sub.handler, event, deps)
             except NotReady as exc:
-                await msg.nak(delay=NOT_READY_DELAY_S * min(delivered, 10))
-                logger.debug("not ready", subject=event.subject, why=str(exc))
-                return
+                # Waiting spends deliveries too: on the last one the episode fails, saying what never came.
+                if delivered < max_deliver:
+                    await msg.nak(delay=min(NOT_READY_DELAY_S * delivered, NOT_READY_MAX_DELAY_S))
+                    logger.debug("not ready", subject=event.subject, why=str(exc))
+                    return
+                dead = f"gave up waiting after {delivered} deliveries: {exc}"
+                outputs = failure_events(event, service.name, dead)
             except InputError as exc:
                 logger.warning("bad input", subject=event.subject, error=str(exc))
                 outputs = failure_events(event, service.name, str(exc))
             except Exception as exc:  # a step failed: retried, then dead-lettered with the episode failed
                 logger.exception("handler failed", subject=event.subject, attempt=delivered)
-                if delivered < max_deliver:
+                if delivered < min(retries, max_deliver):
                     await msg.nak(delay=min(2.0**delivered, 30.0))
                     return
                 dead = f"{type(exc).__name__}: {exc}"

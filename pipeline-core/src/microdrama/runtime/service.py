@@ -59,6 +59,8 @@ class Subscription:
     handler: Handler
     # Long steps (finishing) get a longer ack wait; heartbeats keep the message while it runs.
     ack_wait_s: float | None = None
+    # Handlers that wait for other stages (NotReady) need more deliveries than the default.
+    max_deliver: int | None = None
 
 
 @dataclass(frozen=True)

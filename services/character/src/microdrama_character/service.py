@@ -6,6 +6,7 @@ SERVICE = Service(
     "character",
     (
         Subscription(SERIES_SUBMITTED, lock_characters),
-        Subscription(SHOT_GENERATED, check_shot),
+        # A shot can arrive before its characters are locked: it waits (NotReady) for them.
+        Subscription(SHOT_GENERATED, check_shot, max_deliver=120),
     ),
 )
