@@ -70,15 +70,15 @@ class StageProgress:
 
 
 def _outcome_table(outcomes: list[EpisodeOutcome], out: Path) -> Table:
-    table = Table(title="microdrama run")
-    for col in ("episode", "state", "QC", "delivered files", "notes"):
+    table = Table(title=f"microdrama run: results in {out}")
+    for col in ("episode", "state", "QC", "delivered", "notes"):
         table.add_column(col)
     for o in outcomes:
         qc = {"delivered": "pass", "qc_failed": "FAIL"}.get(o.state, "-")
-        files = "\n".join(f"{p}: {len(fs)} files ({out / o.episode / p})" for p, fs in o.files.items()) or "-"
+        files = "\n".join(f"{profile}/ ({len(paths)} files)" for profile, paths in o.files.items()) or "-"
         notes = o.reason or (", ".join(o.failed_rules) if o.failed_rules else "")
         if o.qc_report:
-            notes = (notes + "\n" if notes else "") + f"QC report: {o.qc_report}"
+            notes = (notes + "\n" if notes else "") + str(o.qc_report.relative_to(out))
         table.add_row(o.episode, o.state, qc, files, notes)
     return table
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from microdrama.runtime.service import Deps
 from microdrama.runtime.stages import StageRunner
@@ -12,6 +13,9 @@ from microdrama.status import StatusStore
 from microdrama.store.base import ObjectStore
 from microdrama.store.factory import make_store
 
+if TYPE_CHECKING:
+    from microdrama.audio.tts import EspeakTTS
+
 
 def _ray_runner(settings: Settings) -> StageRunner:
     from microdrama.runtime.ray_runner import RayRunner
@@ -19,7 +23,8 @@ def _ray_runner(settings: Settings) -> StageRunner:
     return RayRunner(settings.ray_address, settings.ray_num_cpus)
 
 
-def _tts() -> object:
+def _tts() -> EspeakTTS:
+    # Imported here: only the audio service loads the espeak-ng library.
     from microdrama.audio.tts import EspeakTTS
 
     return EspeakTTS()
@@ -35,6 +40,6 @@ def build_deps(
         settings=settings,
         store_factory=store_factory,
         runner_factory=runner_factory or functools.partial(_ray_runner, settings),
-        tts_factory=_tts,  # type: ignore[arg-type]
+        tts_factory=_tts,
         status=status,
     )

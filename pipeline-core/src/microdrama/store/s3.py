@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from minio import Minio
@@ -15,12 +17,21 @@ from microdrama.store.base import ObjectInfo, ObjectNotFound, ObjectStore, sha25
 _SHA_META = "sha256"
 
 
-def _missing(exc: Exception) -> bool:
-    # Some S3 servers answer a missing key with an XML body the client cannot parse, so it
-    # surfaces as InvalidResponseError rather than S3Error; both mean "no such object".
-    if isinstance(exc, S3Error):
-        return exc.code in ("NoSuchKey", "NoSuchObject")
-    return isinstance(exc, InvalidResponseError) and ("NoSuchKey" in str(exc) or "code: 404" in str(exc))
+@contextmanager
+def _existing(key: str) -> Iterator[None]:
+    """Checks the key, and turns the client's "no such key" into ObjectNotFound."""
+    check_key(key)
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in ("NoSuchKey", "NoSuchObject"):
+            raise ObjectNotFound(key) from exc
+        raise
+    except InvalidResponseError as exc:
+        # Some S3 servers answer a missing key with an XML body the client cannot parse.
+        if "NoSuchKey" in str(exc) or "code: 404" in str(exc):
+            raise ObjectNotFound(key) from exc
+        raise
 
 
 class S3Store(ObjectStore):
@@ -60,13 +71,8 @@ class S3Store(ObjectStore):
         return self._verify(key, sha, len(data))
 
     def get_bytes(self, key: str) -> bytes:
-        check_key(key)
-        try:
+        with _existing(key):
             response = self.client.get_object(self.bucket, key)
-        except (S3Error, InvalidResponseError) as exc:
-            if _missing(exc):
-                raise ObjectNotFound(key) from exc
-            raise
         try:
             return response.read()
         finally:
@@ -74,13 +80,8 @@ class S3Store(ObjectStore):
             response.release_conn()
 
     def download(self, key: str, dest: Path) -> None:
-        check_key(key)
-        try:
+        with _existing(key):
             self.client.fget_object(self.bucket, key, str(dest))
-        except (S3Error, InvalidResponseError) as exc:
-            if _missing(exc):
-                raise ObjectNotFound(key) from exc
-            raise
 
     def exists(self, key: str) -> bool:
         try:
@@ -93,13 +94,8 @@ class S3Store(ObjectStore):
         return sorted(o.object_name for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True))
 
     def info(self, key: str) -> ObjectInfo:
-        check_key(key)
-        try:
+        with _existing(key):
             stat = self.client.stat_object(self.bucket, key)
-        except (S3Error, InvalidResponseError) as exc:
-            if _missing(exc):
-                raise ObjectNotFound(key) from exc
-            raise
         meta = {k.lower(): v for k, v in (stat.metadata or {}).items()}
         sha = meta.get(f"x-amz-meta-{_SHA_META}", "")
         return ObjectInfo(key=key, size=int(stat.size or 0), sha256=str(sha))
