@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -22,6 +24,7 @@ from microdrama.settings import Settings
 from microdrama.telemetry import configure_tracing
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 _RANK = ["submitted", "scripted", "shots_ready", "finished", "mixed", "qc", "delivered"]
 
 
@@ -83,6 +86,25 @@ def _outcome_table(outcomes: list[EpisodeOutcome], out: Path) -> Table:
     return table
 
 
+async def _interruptible(work: Coroutine[Any, Any, T], console: Console) -> T:
+    """Ctrl-C or SIGTERM cancels the run; the stack's exit stops NATS and Ray, then the process ends.
+
+    A handler running in a worker thread cannot be interrupted, and the interpreter would wait
+    for it at exit; its work is keyed by content and its message unacked, so nothing is lost by
+    leaving at once: a new run into the same folder resumes.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        console.print("[yellow]interrupted:[/] NATS and Ray stopped; run again into the same folder to resume")
+        sys.stdout.flush()
+        os._exit(130)
+
+
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -98,7 +120,12 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         bars = StageProgress(console, count)
         with bars.progress:
             outcomes = asyncio.run(
-                run_series(args.series_dir, out, settings, tenant=args.tenant, episodes=episodes, on_status=bars.update)
+                _interruptible(
+                    run_series(
+                        args.series_dir, out, settings, tenant=args.tenant, episodes=episodes, on_status=bars.update
+                    ),
+                    console,
+                )
             )
     except InputError as exc:
         console.print(f"[bold red]error:[/] {exc}")

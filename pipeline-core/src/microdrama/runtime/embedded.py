@@ -66,7 +66,7 @@ class EmbeddedStack:
                     self._tasks.append(asyncio.create_task(coro, name=service.durable(sub)))
             log.info("stack started", nats=self.nats_url, services=[s.name for s in self.services])
         except BaseException:
-            await self._shutdown()
+            await self._shutdown(drain=False)
             raise
         return self
 
@@ -74,9 +74,13 @@ class EmbeddedStack:
         assert self.bus is not None
         await self.bus.publish(event)
 
-    async def _shutdown(self) -> None:
-        # Stop taking work, let each consumer finish the message in hand, then close everything.
+    async def _shutdown(self, drain: bool = True) -> None:
+        # Stop taking work; on a normal exit let each consumer finish the message in hand, on
+        # an error or interrupt stop waiting: unacked messages are redelivered on the next start.
         self._stop.set()
+        if not drain:
+            for task in self._tasks:
+                task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.bus is not None:
@@ -88,4 +92,4 @@ class EmbeddedStack:
 
     async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         with contextlib.suppress(Exception):
-            await self._shutdown()
+            await self._shutdown(drain=t is None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +27,9 @@ class RayRunner:
     def __init__(self, address: str | None = None, num_cpus: int | None = None, max_actors: int | None = None) -> None:
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
+            # ray.init replaces SIGINT/SIGTERM handlers; the application embedding Ray owns them.
+            main = threading.current_thread() is threading.main_thread()
+            saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
             ray.init(
                 address=address,
                 num_cpus=num_cpus if address is None else None,
@@ -32,6 +37,8 @@ class RayRunner:
                 log_to_driver=False,
                 configure_logging=False,
             )
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
         self.max_actors = max_actors
 
     def close(self) -> None:
