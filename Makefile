@@ -33,10 +33,10 @@ lint: $(STAMP) proto-lint
 
 # buf ships on the npm registry; where npm is missing the proto lint is skipped, saying so.
 proto-lint:
-	@if command -v npm >/dev/null 2>&1; then \
-	  test -x $(BUF) || npm install --silent --no-audit --no-fund --prefix $(VENV)/buf @bufbuild/buf@1.75.0; \
-	  $(BUF) lint protos && echo "buf lint: protos clean"; \
-	else echo "buf lint skipped: npm not found"; fi
+	@if ! command -v npm >/dev/null 2>&1; then echo "buf lint skipped: npm not found"; \
+	elif ! (test -x $(BUF) || npm install --silent --no-audit --no-fund --prefix $(VENV)/buf @bufbuild/buf@1.75.0); then \
+	  echo "buf lint skipped: @bufbuild/buf could not be installed from the npm registry"; \
+	else $(BUF) lint protos && echo "buf lint: protos clean"; fi
 
 format: $(STAMP)
 	$(BIN)/ruff format pipeline-core/src services tests infra bench
