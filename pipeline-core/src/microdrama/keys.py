@@ -37,7 +37,3 @@ def check_key(key: str) -> str:
     for p in parts[1:]:
         _check(p)
     return key
-
-
-def key_tenant(key: str) -> str:
-    return check_key(key).split("/")[1]

@@ -1,12 +1,12 @@
 import pytest
 
-from microdrama.keys import KeyError_, check_key, episode_key, key_tenant
+from microdrama.keys import KeyError_, check_key, episode_key
 
 
 def test_episode_key_is_tenant_scoped() -> None:
     key = episode_key("acme", "heir", "ep01", "qc", "report.json")
     assert key == "tenants/acme/series/heir/episodes/ep01/qc/report.json"
-    assert key_tenant(key) == "acme"
+    assert check_key(key) == key
 
 
 @pytest.mark.parametrize("bad", ["..", "../etc", "a/b", "/abs", "x\x00y", "tab\there", "", ".hidden", "ep..01"])

@@ -26,8 +26,9 @@ def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
-def read_frames(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS) -> Iterator[np.ndarray]:
-    """Yield upright RGB24 frames (H, W, 3) of a probed and bounded video."""
+def read_frames(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, every: int = 1) -> Iterator[np.ndarray]:
+    """Yield upright RGB24 frames (H, W, 3) of a probed and bounded video; with `every`, only every n-th
+    frame is converted (all are still decoded: inter frames depend on each other)."""
     info = probe_video(path, limits)
     count = 0
     try:
@@ -38,7 +39,8 @@ def read_frames(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS) -> Itera
                 count += 1
                 if count > limits.max_frames:
                     raise MediaError(f"more than {limits.max_frames} frames", file=str(path))
-                yield _upright(frame.to_ndarray(format="rgb24"), info.rotation)
+                if (count - 1) % every == 0:
+                    yield _upright(frame.to_ndarray(format="rgb24"), info.rotation)
     except av.FFmpegError as exc:
         raise MediaError(f"decode failed at frame {count} ({exc})", file=str(path)) from exc
 

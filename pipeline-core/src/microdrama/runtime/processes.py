@@ -62,11 +62,6 @@ class ManagedProcess:
                 self.proc.kill()
                 self.proc.wait()
 
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
     def __enter__(self) -> ManagedProcess:
         return self.start()
 

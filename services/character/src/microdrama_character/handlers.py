@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import PurePosixPath
 
 import cv2
@@ -58,7 +57,7 @@ def check_shot(event: Event, deps: Deps) -> list[Event]:
     scores = []
     if descriptors:
         with deps.store.local_path(msg.take.object_key, ".mp4") as path:
-            frames = list(itertools.islice(read_frames(path, deps.settings.media_limits()), 0, None, FRAME_STRIDE))
+            frames = list(read_frames(path, deps.settings.media_limits(), every=FRAME_STRIDE))
         for cid, descriptor in descriptors.items():
             match = score_frames(descriptor, frames)
             scores.append(CharacterScore(character_id=cid, score=round(match.score, 4), found=match.found))
