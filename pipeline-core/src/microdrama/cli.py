@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from microdrama.client.commands import add_commands as add_partner_commands
+from microdrama.client.commands import add_gateway_args, gateway_status
 from microdrama.errors import InputError
 from microdrama.finishing.cli import add_commands
 from microdrama.logs import configure_logging
@@ -151,6 +153,8 @@ async def _read_status(out: Path) -> list[Doc]:
 
 
 def cmd_status(args: argparse.Namespace, console: Console) -> int:
+    if args.out is None:
+        return gateway_status(args, console)
     try:
         docs = asyncio.run(_read_status(args.out.resolve()))
     except InputError as exc:
@@ -170,24 +174,23 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-async def _serve(names: list[str], settings: Settings) -> None:
-    from microdrama.runtime.discovery import load_services
-    from microdrama.runtime.embedded import EmbeddedStack
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with EmbeddedStack(settings, Path("out/serve"), load_services(names or None)):
-        await stop.wait()
-
-
 def cmd_serve(args: argparse.Namespace, console: Console) -> int:
-    settings = Settings()
+    from microdrama.runtime.discovery import load_services
+    from microdrama.runtime.serve import serve_service
+    from microdrama.settings import load_settings
+
+    try:
+        settings = load_settings()
+        (service,) = load_services([args.service])
+    except (InputError, LookupError) as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        return 2
     configure_logging(settings.log_format, settings.log_level)
-    configure_tracing("microdrama-" + ("-".join(args.services) or "all"), settings.otlp_endpoint)
-    asyncio.run(_serve(args.services, settings))
-    return 0
+    configure_tracing(f"microdrama-{service.name}", settings.otlp_endpoint)
+    asyncio.run(serve_service(settings, service, Path(args.state_dir)))
+    # A handler thread past the drain time would hold the interpreter; its message is unacked and redelivered.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,14 +202,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tenant", default="local")
     run.add_argument("--episodes", help="comma-separated episode ids (default: all)")
     run.set_defaults(func=cmd_run)
-    status = sub.add_parser("status", help="episode status of a run folder")
-    status.add_argument("out", type=Path)
+    status = sub.add_parser("status", help="episode status: of a run folder, or of your series at a gateway")
+    status.add_argument("out", type=Path, nargs="?", help="a `microdrama run` folder (else: --gateway)")
     status.add_argument("--json", action="store_true")
+    status.add_argument("--episode", help="one episode (gateway); exits 1 with 'not found' if you cannot see it")
+    add_gateway_args(status)
     status.set_defaults(func=cmd_status)
-    serve = sub.add_parser("serve", help="run services' event handlers against MD_NATS_URL until SIGTERM")
-    serve.add_argument("services", nargs="*", help="service names (default: all installed)")
+    serve = sub.add_parser(
+        "serve", help="run one service as a process (consumers, gRPC, metrics) from MD_* settings until SIGTERM"
+    )
+    serve.add_argument(
+        "service", help="studio (the gateway), script, character, generation, finishing, audio, qc or delivery"
+    )
+    serve.add_argument("--state-dir", default="/tmp/microdrama", help="for an embedded nats-server (no MD_NATS_URL)")
     serve.set_defaults(func=cmd_serve)
     add_commands(sub)
+    add_partner_commands(sub)
     return parser
 
 

@@ -27,3 +27,20 @@ class MediaError(InputError):
 
 class NotReady(Exception):
     """A prerequisite is not there yet; redeliver the event later."""
+
+
+# What an API call can answer besides bad input; the gRPC layer maps each to one status code.
+class NotFound(LookupError):
+    """No such object for this caller; another tenant's object is reported exactly the same way."""
+
+
+class Conflict(Exception):
+    """The call does not fit the current state (e.g. approving an episode that did not fail QC)."""
+
+
+class Unauthenticated(Exception):
+    """No credential, or one that is not valid."""
+
+
+class PermissionDenied(Exception):
+    """A valid credential that may not make this call."""

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from microdrama.errors import InputError
 from microdrama.media.probe import MediaLimits
 
 
 class Settings(BaseSettings):
+    """Every MD_* variable; secrets may instead be files named like the variable in MD_SECRETS_DIR."""
+
     model_config = SettingsConfigDict(env_prefix="MD_", extra="ignore")
 
     nats_url: str | None = Field(None, description="NATS server; None starts an embedded nats-server")
@@ -35,6 +39,22 @@ class Settings(BaseSettings):
     max_media_frames: int = 144_000
     max_deliver: int = 5
     ack_wait_s: float = 60.0
+    # A service process: its gRPC server, metrics and how it stops.
+    grpc_listen: str = "0.0.0.0:50051"
+    grpc_reflection: bool = False
+    grpc_max_message_bytes: int = Field(4 * 1024**2, ge=64 * 1024, le=64 * 1024**2)
+    grpc_max_concurrent_calls: int = Field(64, ge=1)
+    metrics_listen: str | None = "0.0.0.0:9464"
+    drain_timeout_s: float = Field(60.0, ge=0)
+    # TLS by file paths; with a CA file, peers must present a certificate it signed (mutual TLS).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_ca_file: Path | None = None
+    # The gateway: partners' S3 host for presigned URLs, the admin key, a tenant created at start.
+    s3_public_endpoint: str | None = None
+    admin_key: SecretStr | None = None
+    bootstrap_tenant: str | None = None
+    bootstrap_api_key: SecretStr | None = None
 
     def media_limits(self) -> MediaLimits:
         return MediaLimits(
@@ -44,3 +64,11 @@ class Settings(BaseSettings):
             max_height=self.max_media_height,
             max_frames=self.max_media_frames,
         )
+
+
+def load_settings() -> Settings:
+    """Settings for a process: the environment, then secret files (Kubernetes mounts them as files)."""
+    secrets_dir = os.environ.get("MD_SECRETS_DIR")
+    if secrets_dir and not Path(secrets_dir).is_dir():
+        raise InputError("MD_SECRETS_DIR is not a directory", file=secrets_dir)
+    return Settings(_secrets_dir=secrets_dir)

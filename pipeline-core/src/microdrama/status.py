@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from google.protobuf.json_format import MessageToDict
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from microdrama.events import catalog as c
 from microdrama.events.envelope import Event
+from microdrama.kv import matching_keys, open_bucket
 
 BUCKET = "md_episode_status"
 TERMINAL = ("delivered", "qc_failed", "failed")
@@ -26,8 +28,9 @@ _RANK = {
     "mixed": 4,
     "qc_passed": 5,
     "qc_failed": 6,
-    "delivered": 6,
-    "failed": 7,
+    "approved": 7,
+    "delivered": 8,
+    "failed": 9,
 }
 _STATE_OF = {
     c.EPISODE_SUBMITTED: "submitted",
@@ -37,6 +40,7 @@ _STATE_OF = {
     c.EPISODE_MIXED: "mixed",
     c.EPISODE_QC_PASSED: "qc_passed",
     c.EPISODE_QC_FAILED: "qc_failed",
+    c.EPISODE_APPROVED: "approved",
     c.EPISODE_DELIVERED: "delivered",
     c.EPISODE_FAILED: "failed",
 }
@@ -79,6 +83,10 @@ def apply_event(doc: Doc | None, event: Event) -> Doc:
         out["qc_report_key"] = p.report_key
         if s == c.EPISODE_QC_FAILED:
             out["failed_rules"] = list(p.failed_rules)
+            # Kept so a person's approval can send the episode on to delivery.
+            out["media"] = MessageToDict(p.media, preserving_proto_field_name=True)
+    elif s == c.EPISODE_APPROVED:
+        out["approval"] = {"note": p.note, "event": event.id}
     elif s == c.EPISODE_DELIVERED:
         out["deliverables"] = [
             {"profile": k.profile, "manifest_key": k.manifest_key, "video_key": k.video_key} for k in p.packages
@@ -100,12 +108,7 @@ class StatusStore:
 
     @classmethod
     async def open(cls, js: JetStreamContext, replicas: int = 1) -> StatusStore:
-        try:
-            kv = await js.key_value(BUCKET)
-        except Exception:
-            kv = await js.create_key_value(
-                KeyValueConfig(bucket=BUCKET, history=5, storage=StorageType.FILE, replicas=replicas)
-            )
+        kv = await open_bucket(js, BUCKET, replicas=replicas, history=5)
         return cls(kv, asyncio.get_running_loop())
 
     async def aupdate(self, key: str, change: Callable[[Doc | None], Doc]) -> Doc:
@@ -137,10 +140,21 @@ class StatusStore:
             return None
         return dict(json.loads(entry.value or b"{}"))
 
-    async def all(self) -> list[Doc]:
-        try:
-            keys = await self.kv.keys()
-        except Exception:  # nats-py raises NoKeysError on an empty bucket
-            return []
-        docs = [await self.get(k) for k in sorted(keys)]
+    async def all(self, pattern: str = ">") -> list[Doc]:
+        """Documents whose keys match a subject pattern, e.g. `tenant.series.>`, in key order."""
+        docs = [await self.get(k) for k in await matching_keys(self.kv, pattern)]
         return [d for d in docs if d is not None]
+
+    async def changes(self, key: str, poll_s: float = 15.0) -> AsyncIterator[Doc]:
+        """The document now (if any) and after every change, until the caller stops iterating."""
+        watcher = await self.kv.watch(key)
+        try:
+            while True:
+                try:
+                    entry = await watcher.updates(timeout=poll_s)
+                except NatsTimeoutError:
+                    continue
+                if entry is not None and entry.value:
+                    yield dict(json.loads(entry.value))
+        finally:
+            await watcher.stop()

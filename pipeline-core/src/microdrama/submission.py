@@ -41,30 +41,50 @@ class Submission:
         return [e.payload.episode for e in self.episodes]
 
 
-def _digest(*blobs: bytes) -> str:
+def content_digest(*sha256_hex: str) -> str:
+    """The key of a submission's event id: the sha256s of everything submitted, in order."""
     h = hashlib.sha256()
-    for b in blobs:
-        h.update(hashlib.sha256(b).digest())
+    for sha in sha256_hex:
+        h.update(bytes.fromhex(sha))
     return h.hexdigest()[:16]
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_reference_image(path: Path, character_id: str, label: str) -> None:
+    """A character reference must be a readable still of sane size; `label` names it to the studio."""
+    if path.stat().st_size > MAX_REFERENCE_BYTES:
+        raise InputError(f"reference image is over the limit of {MAX_REFERENCE_BYTES} bytes", file=label)
+    image = cv2.imread(str(path))
+    if image is None:
+        raise InputError(f"reference image of character {character_id!r} is not a readable image", file=label)
+    if max(image.shape[:2]) > MAX_REFERENCE_SIDE:
+        raise InputError(f"reference image is over {MAX_REFERENCE_SIDE} px on a side", file=label)
+
+
+def series_event(tenant: str, series_id: str, digest: str) -> Event:
+    payload = SeriesSubmitted(tenant_id=tenant, series_id=series_id, bible_key=bible_key(tenant, series_id))
+    return new_event(SERIES_SUBMITTED, payload, tenant=tenant, key=digest)
+
+
+def episode_event(ref: EpisodeRef, takes: dict[str, str], digest: str) -> Event:
+    payload = EpisodeSubmitted(
+        episode=ref, script_key=script_key(ref), bible_key=bible_key(ref.tenant_id, ref.series_id), take_keys=takes
+    )
+    return new_event(EPISODE_SUBMITTED, payload, tenant=ref.tenant_id, key=digest)
 
 
 def submit_series(store: ObjectStore, series_dir: Path, tenant: str, only: list[str] | None = None) -> Submission:
     bible = load_bible(series_dir)
     bible_bytes = (series_dir / "bible.yaml").read_bytes()
-    blobs = [bible_bytes]
+    shas = [_sha(bible_bytes)]
     refs_to_put: list[tuple[str, Path]] = []
     for character in bible.characters:
         for index, ref in enumerate(character.references):
             path = series_dir / ref
-            if path.stat().st_size > MAX_REFERENCE_BYTES:
-                raise InputError(f"reference image is over the limit of {MAX_REFERENCE_BYTES} bytes", file=str(path))
-            image = cv2.imread(str(path))
-            if image is None:
-                raise InputError(
-                    f"reference image of character {character.id!r} is not a readable image", file=str(path)
-                )
-            if max(image.shape[:2]) > MAX_REFERENCE_SIDE:
-                raise InputError(f"reference image is over {MAX_REFERENCE_SIDE} px on a side", file=str(path))
+            check_reference_image(path, character.id, str(path))
             refs_to_put.append(
                 (reference_key(tenant, bible.id, character.id, index, PurePosixPath(ref).suffix.lower()), path)
             )
@@ -91,28 +111,20 @@ def submit_series(store: ObjectStore, series_dir: Path, tenant: str, only: list[
 
     store.put_bytes(bible_key(tenant, bible.id), bible_bytes)
     for key, path in refs_to_put:
-        store.put_file(key, path)
-        blobs.append(path.read_bytes())
+        shas.append(store.put_file(key, path).sha256)
     if template_bytes:
-        store.put_bytes(template_key(tenant, bible.id), template_bytes)
-        blobs.append(template_bytes)
-    series_payload = SeriesSubmitted(tenant_id=tenant, series_id=bible.id, bible_key=bible_key(tenant, bible.id))
-    series_event = new_event(SERIES_SUBMITTED, series_payload, tenant=tenant, key=_digest(*blobs))
+        shas.append(store.put_bytes(template_key(tenant, bible.id), template_bytes).sha256)
+    series = series_event(tenant, bible.id, content_digest(*shas))
     episodes = []
     for episode_id, path in scripts:
         ref = EpisodeRef(tenant_id=tenant, series_id=bible.id, episode_id=episode_id)
-        script = path.read_bytes()
-        store.put_bytes(script_key(ref), script)
+        episode_shas = [store.put_bytes(script_key(ref), path.read_bytes()).sha256]
         takes = {}
         take_dir = series_dir / "takes" / episode_id
         for take in sorted(take_dir.glob("*")) if take_dir.is_dir() else []:
             if take.suffix.lower() in TAKE_SUFFIXES:
                 key = upload_take_key(ref, take.stem, take.suffix.lower())
-                store.put_file(key, take)
+                episode_shas.append(store.put_file(key, take).sha256)
                 takes[take.stem] = key
-                script += take.read_bytes()
-        payload = EpisodeSubmitted(
-            episode=ref, script_key=script_key(ref), bible_key=series_payload.bible_key, take_keys=takes
-        )
-        episodes.append(new_event(EPISODE_SUBMITTED, payload, tenant=tenant, key=_digest(*blobs, script)))
-    return Submission(bible, series_event, episodes)
+        episodes.append(episode_event(ref, takes, content_digest(*shas, *episode_shas)))
+    return Submission(bible, series, episodes)

@@ -20,6 +20,7 @@ EPISODE_QC_PASSED = "md.episode.v1.qc_passed"
 EPISODE_QC_FAILED = "md.episode.v1.qc_failed"
 EPISODE_DELIVERED = "md.episode.v1.delivered"
 EPISODE_FAILED = "md.episode.v1.failed"
+EPISODE_APPROVED = "md.episode.v1.approved"
 SHOT_GENERATED = "md.shot.v1.generated"
 SHOT_IDENTITY_CHECKED = "md.shot.v1.identity_checked"
 SHOT_FINISHED = "md.shot.v1.finished"
@@ -37,6 +38,7 @@ PAYLOADS: dict[str, type[Message]] = {
     EPISODE_QC_FAILED: episode_v1.EpisodeQcFailed,
     EPISODE_DELIVERED: episode_v1.EpisodeDelivered,
     EPISODE_FAILED: episode_v1.EpisodeFailed,
+    EPISODE_APPROVED: episode_v1.EpisodeApproved,
     SHOT_GENERATED: shot_v1.ShotGenerated,
     SHOT_IDENTITY_CHECKED: shot_v1.ShotIdentityChecked,
     SHOT_FINISHED: shot_v1.ShotFinished,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from typing import Any
 
 import nats
@@ -21,6 +22,7 @@ from microdrama.errors import InputError, NotReady
 from microdrama.events.catalog import EPISODE_FAILED, STREAMS, dead_letter_subject, stream_for
 from microdrama.events.envelope import H_ERROR, EnvelopeError, Event, decode, encode, new_event
 from microdrama.logs import get_logger
+from microdrama.runtime.metrics import Metrics
 from microdrama.runtime.service import Deps, Service, Subscription
 from microdrama.telemetry import event_span
 
@@ -35,15 +37,23 @@ DUPLICATE_WINDOW_S = 600.0
 class Bus:
     """A connection to NATS with JetStream; every service's consumers run through here."""
 
-    def __init__(self, nc: NATS, *, replicas: int = 1) -> None:
+    def __init__(self, nc: NATS, *, replicas: int = 1, metrics: Metrics | None = None) -> None:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.replicas = replicas
+        self.metrics = metrics
 
     @classmethod
-    async def connect(cls, url: str, *, name: str = "microdrama", replicas: int = 1) -> Bus:
+    async def connect(
+        cls, url: str, *, name: str = "microdrama", replicas: int = 1, metrics: Metrics | None = None
+    ) -> Bus:
         nc = await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
-        return cls(nc, replicas=replicas)
+        return cls(nc, replicas=replicas, metrics=metrics)
+
+    def _count(self, subject: str, outcome: str, started: float) -> None:
+        if self.metrics:
+            self.metrics.events.labels(subject, outcome).inc()
+            self.metrics.handler_seconds.labels(subject).observe(time.perf_counter() - started)
 
     async def ensure_streams(self) -> None:
         for name, subjects in STREAMS.items():
@@ -134,7 +144,9 @@ class Bus:
         delivered = msg.metadata.num_delivered
         with event_span(f"{service.name} {event.subject}", event.traceparent, event_id=event.id) as traceparent:
             heartbeat = asyncio.create_task(_heartbeat(msg, ack_wait / 3))
+            started = time.perf_counter()
             dead = ""
+            outcome = "ok"
             try:
                 outputs = await asyncio.to_thread(sub.handler, event, deps)
             except NotReady as exc:
@@ -142,21 +154,25 @@ class Bus:
                 if delivered < max_deliver:
                     await msg.nak(delay=min(NOT_READY_DELAY_S * delivered, NOT_READY_MAX_DELAY_S))
                     logger.debug("not ready", subject=event.subject, why=str(exc))
+                    self._count(event.subject, "not_ready", started)
                     return
                 dead = f"gave up waiting after {delivered} deliveries: {exc}"
                 outputs = failure_events(event, service.name, dead)
             except InputError as exc:
                 logger.warning("bad input", subject=event.subject, error=str(exc))
+                outcome = "bad_input"
                 outputs = failure_events(event, service.name, str(exc))
             except Exception as exc:  # a step failed: retried, then dead-lettered with the episode failed
                 logger.exception("handler failed", subject=event.subject, attempt=delivered)
                 if delivered < min(retries, max_deliver):
                     await msg.nak(delay=min(2.0**delivered, 30.0))
+                    self._count(event.subject, "retry", started)
                     return
                 dead = f"{type(exc).__name__}: {exc}"
                 outputs = failure_events(event, service.name, dead)
             finally:
                 heartbeat.cancel()
+            self._count(event.subject, "dead_letter" if dead else outcome, started)
             for out in outputs:
                 await self.publish(dataclasses.replace(out, traceparent=traceparent or out.traceparent))
             if dead:

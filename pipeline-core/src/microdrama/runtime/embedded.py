@@ -11,6 +11,7 @@ from microdrama.events.envelope import Event
 from microdrama.logs import get_logger
 from microdrama.runtime.bootstrap import build_deps
 from microdrama.runtime.bus import Bus
+from microdrama.runtime.metrics import Metrics
 from microdrama.runtime.processes import ManagedProcess, nats_server
 from microdrama.runtime.service import Deps, Service
 from microdrama.settings import Settings
@@ -22,8 +23,11 @@ log = get_logger(__name__)
 class EmbeddedStack:
     """Async context: starts what settings leave unset (NATS, Ray), runs the services' consumers, stops all."""
 
-    def __init__(self, settings: Settings, state_dir: Path, services: list[Service]) -> None:
+    def __init__(
+        self, settings: Settings, state_dir: Path, services: list[Service], *, metrics: Metrics | None = None
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.state_dir = state_dir
         self.services = services
         self.nats: ManagedProcess | None = None
@@ -46,7 +50,7 @@ class EmbeddedStack:
                 self.state_dir.mkdir(parents=True, exist_ok=True)
                 self.nats = nats_server(self.state_dir / "jetstream", log_path=self.state_dir / "nats-server.log")
                 await asyncio.to_thread(self.nats.start)
-            self.bus = await Bus.connect(self.nats_url)
+            self.bus = await Bus.connect(self.nats_url, metrics=self.metrics)
             await self.bus.ensure_streams()
             self.status = await StatusStore.open(self.bus.js)
             self.deps = build_deps(self.settings, self.status)
@@ -78,9 +82,11 @@ class EmbeddedStack:
         # Stop taking work; on a normal exit let each consumer finish the message in hand, on
         # an error or interrupt stop waiting: unacked messages are redelivered on the next start.
         self._stop.set()
-        if not drain:
-            for task in self._tasks:
-                task.cancel()
+        if self._tasks and drain:
+            # A step still running after the drain time is left unacked: JetStream redelivers it.
+            await asyncio.wait(self._tasks, timeout=self.settings.drain_timeout_s)
+        for task in self._tasks:
+            task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.bus is not None:

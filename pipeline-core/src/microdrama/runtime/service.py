@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,9 @@ from microdrama.store.base import ObjectStore
 
 if TYPE_CHECKING:
     from microdrama.audio.tts import EspeakTTS
+    from microdrama.runtime.bus import Bus
+    from microdrama.runtime.calls import Authenticator
+    from microdrama.runtime.grpc_server import Registration
     from microdrama.status import StatusStore
 
 
@@ -64,9 +67,33 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class Api:
+    """What a service serves over gRPC besides health: its servicers and who may call them."""
+
+    registrations: list[Registration]
+    auth: Authenticator | None = None
+    # Partners hold API keys, not client certificates: their port is TLS without client auth.
+    partner_facing: bool = False
+
+
+@dataclass
+class ApiContext:
+    """What servicers get: the handlers' deps, plus publishing and the bus's key-value buckets."""
+
+    deps: Deps
+    bus: Bus
+
+
+ApiFactory = Callable[[ApiContext], Awaitable[Api]]
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     subscriptions: tuple[Subscription, ...]
+    # A stage's handlers can also be called directly (md.stage.v1.StageService); the gateway is not a stage.
+    stage: bool = True
+    api: ApiFactory | None = None
 
     def durable(self, sub: Subscription) -> str:
         # <service>-<aggregate>-<event>, e.g. finishing-episode-shots_ready; a wildcard reads "all".

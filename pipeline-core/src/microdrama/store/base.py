@@ -55,6 +55,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def info(self, key: str) -> ObjectInfo: ...
 
+    @abstractmethod
+    def download_url(self, key: str, ttl_s: int) -> str:
+        """A URL the key's object can be fetched from without credentials, for ttl_s seconds."""
+
     @contextmanager
     def local_path(self, key: str, suffix: str = "") -> Iterator[Path]:
         """A readable local file holding the object (a temporary copy unless the store is local)."""

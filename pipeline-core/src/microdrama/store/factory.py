@@ -16,6 +16,7 @@ def make_store(settings: Settings) -> ObjectStore:
             settings.s3_secret_key,
             settings.s3_bucket,
             secure=settings.s3_secure,
+            public_endpoint=settings.s3_public_endpoint,
         )
     from microdrama.store.local import LocalStore
 

@@ -90,3 +90,10 @@ class LocalStore(ObjectStore):
         if not path.is_file():
             raise ObjectNotFound(key)
         return ObjectInfo(key=key, size=path.stat().st_size, sha256=sha256_file(path))
+
+    def download_url(self, key: str, ttl_s: int) -> str:
+        # A local store serves one machine: the file itself is the download (no expiry to enforce).
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound(key)
+        return path.resolve().as_uri()

@@ -6,6 +6,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from minio import Minio
@@ -44,9 +45,17 @@ class S3Store(ObjectStore):
         *,
         secure: bool = True,
         region: str = "us-east-1",
+        public_endpoint: str | None = None,
     ) -> None:
         # An explicit region skips the bucket-location lookup, which some S3 servers do not answer.
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        # Presigned URLs are signed for the host partners reach, which may differ from the in-cluster one;
+        # signing is local, this client never connects.
+        self.public = (
+            Minio(public_endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+            if public_endpoint
+            else self.client
+        )
         self.bucket = bucket
         if not self.client.bucket_exists(bucket):
             self.client.make_bucket(bucket)
@@ -99,3 +108,8 @@ class S3Store(ObjectStore):
         meta = {k.lower(): v for k, v in (stat.metadata or {}).items()}
         sha = meta.get(f"x-amz-meta-{_SHA_META}", "")
         return ObjectInfo(key=key, size=int(stat.size or 0), sha256=str(sha))
+
+    def download_url(self, key: str, ttl_s: int) -> str:
+        with _existing(key):
+            self.client.stat_object(self.bucket, key)
+        return self.public.presigned_get_object(self.bucket, key, expires=timedelta(seconds=ttl_s))

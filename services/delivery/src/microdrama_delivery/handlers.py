@@ -1,11 +1,11 @@
-"""episode.qc_passed -> one package per target profile -> episode.delivered."""
+"""episode.qc_passed or episode.approved -> one package per target profile -> episode.delivered."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from md.episode.v1.events_pb2 import DeliveredPackage, EpisodeDelivered, EpisodeQcPassed
+from md.episode.v1.events_pb2 import DeliveredPackage, EpisodeApproved, EpisodeDelivered, EpisodeQcPassed
 from microdrama.delivery.package import package_episode
 from microdrama.delivery.profiles import get_profile
 from microdrama.documents import load_bible, load_shot_list
@@ -27,7 +27,7 @@ def poster_time(shots: ShotList) -> float:
 
 
 def deliver_episode(event: Event, deps: Deps) -> list[Event]:
-    msg: EpisodeQcPassed = event.payload
+    msg: EpisodeQcPassed | EpisodeApproved = event.payload
     ref, media = msg.episode, msg.media
     bible = load_bible(deps.store, bible_key(ref.tenant_id, ref.series_id))
     profiles = [get_profile(name) for name in bible.profiles]

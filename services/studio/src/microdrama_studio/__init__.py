@@ -1,1 +1,1 @@
-"""microdrama studio gateway: the read side (episode status); the partner gRPC API comes later."""
+"""microdrama studio gateway: the partner gRPC API (tenants, uploads, submissions, progress) and episode status."""

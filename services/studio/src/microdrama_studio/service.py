@@ -1,4 +1,5 @@
 from microdrama.runtime.service import Service, Subscription
+from microdrama_studio.api import gateway_api
 from microdrama_studio.handlers import project_status
 
 SERVICE = Service(
@@ -7,4 +8,6 @@ SERVICE = Service(
         Subscription("md.episode.v1.>", project_status),
         Subscription("md.shot.v1.>", project_status),
     ),
+    stage=False,
+    api=gateway_api,
 )

@@ -1,0 +1,1 @@
+"""The partner side of the gateway API: a connection and the commands built on it."""
