@@ -175,3 +175,11 @@ def test_observability_settings_come_from_values(renders: dict[str, Rendered]):
     default_annotations = renders["default"].of_kind("Deployment")[0]["spec"]["template"]["metadata"]["annotations"]
     assert default_annotations["prometheus.io/port"] == "9464"
     assert renders["default"].of_kind("ServiceMonitor") == []
+
+
+def test_streams_are_replicated_across_the_nats_cluster(renders: dict[str, Rendered]):
+    replicas = {
+        name: r.named("ConfigMap", f"{RELEASE}-microdrama-config")["data"]["MD_STREAM_REPLICAS"]
+        for name, r in renders.items()
+    }
+    assert replicas == {"default": "3", "minimal-cpu": "1", "gpu-production": "3", "external-s3-nats": "3"}

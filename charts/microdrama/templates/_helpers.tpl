@@ -102,6 +102,16 @@ delivery:
 {{- end -}}
 {{- end -}}
 
+{{/* Stream replicas: the bundled NATS cluster's size, or externalNats.streamReplicas. */}}
+{{- define "microdrama.streamReplicas" -}}
+{{- if .Values.nats.enabled -}}
+{{- $cluster := .Values.nats.config.cluster -}}
+{{- ternary $cluster.replicas 1 (and $cluster.enabled (gt (int $cluster.replicas) 1)) -}}
+{{- else -}}
+{{- .Values.externalNats.streamReplicas -}}
+{{- end -}}
+{{- end -}}
+
 {{/* KEDA asks the NATS monitoring endpoint; a clustered NATS needs the headless service (KEDA queries <server>.<endpoint>). */}}
 {{- define "microdrama.natsMonitoringEndpoint" -}}
 {{- if .Values.nats.enabled -}}
