@@ -6,7 +6,7 @@ SERVICES := studio script character generation finishing audio qc delivery
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: all setup demo test unit lint proto-lint format protos bench bench-finishing clean
+.PHONY: all setup demo test unit lint proto-lint format protos bench bench-finishing images clean
 
 all: test
 
@@ -52,6 +52,21 @@ test: $(STAMP) lint
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
+
+# Container images (infra/docker/, services/*/Dockerfile); skipped with a message where Docker is absent.
+IMAGE_REGISTRY ?= ghcr.io/microdrama
+IMAGE_TAG ?= $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' charts/microdrama/Chart.yaml)
+IMAGE_ARGS := --build-arg WHEELS_IMAGE=microdrama-wheels:$(IMAGE_TAG) --build-arg BASE_IMAGE=microdrama-base:$(IMAGE_TAG)
+
+images:
+	@if ! docker info >/dev/null 2>&1; then echo "images skipped: no Docker daemon here (docker info failed)"; exit 0; fi; \
+	set -e; export DOCKER_BUILDKIT=1; \
+	docker build -f infra/docker/base.Dockerfile --target wheels -t microdrama-wheels:$(IMAGE_TAG) .; \
+	docker build -f infra/docker/base.Dockerfile --target runtime -t microdrama-base:$(IMAGE_TAG) .; \
+	for s in $(SERVICES); do \
+	  docker build -f services/$$s/Dockerfile $(IMAGE_ARGS) -t $(IMAGE_REGISTRY)/$$s:$(IMAGE_TAG) services/$$s; \
+	done; \
+	docker build -f infra/docker/finishing-gpu.Dockerfile $(IMAGE_ARGS) -t $(IMAGE_REGISTRY)/finishing-gpu:$(IMAGE_TAG) infra/docker
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache pipeline-core/src/md
