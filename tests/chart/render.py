@@ -37,7 +37,10 @@ def render(values: dict[str, Any], name: str = "values") -> Rendered:
     """Render with the given values (merged over values.yaml); raises Helm's error on failure."""
     chart = helm_python.Chart.load(CHART)
     files = chart.render(values, name=RELEASE, namespace=NAMESPACE)
-    manifests = [doc for text in files.values() for doc in yaml.safe_load_all(text) if doc]
+    # NOTES.txt is text for the installer, not a manifest.
+    manifests = [
+        doc for path, text in files.items() if not path.endswith("NOTES.txt") for doc in yaml.safe_load_all(text) if doc
+    ]
     return Rendered(name, manifests)
 
 

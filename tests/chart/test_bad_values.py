@@ -63,6 +63,7 @@ CASES = {
         "at '/services/audio/resources': missing property 'limits'",
     ),
     "unknown service": ({"services": {"upscaler": {}}}, "at '/services': additional properties 'upscaler' not allowed"),
+    "tls without its secret": ({"tls": {"enabled": True}}, "tls.enabled needs tls.secretName"),
     "bad digest": ({"services": {"qc": {"image": {"digest": "latest"}}}}, "at '/services/qc/image/digest'"),
 }
 

@@ -63,11 +63,14 @@ def test_every_container_has_requests_limits_and_probes(rendered: Rendered):
 
 
 def test_service_liveness_never_depends_on_nats_or_s3(rendered: Rendered):
+    # The plaintext health port: kubelet probes cannot present client certificates when mTLS is on.
+    config = rendered.of_kind("ConfigMap")[0]["data"]
+    assert config["MD_HEALTH_LISTEN"] == "0.0.0.0:8086"
     for deployment in rendered.of_kind("Deployment"):
         container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert container["livenessProbe"]["grpc"] == {"port": 50051, "service": "liveness"}
-        assert container["startupProbe"]["grpc"] == {"port": 50051, "service": "liveness"}
-        assert container["readinessProbe"]["grpc"] == {"port": 50051}
+        assert container["livenessProbe"]["grpc"] == {"port": 8086, "service": "liveness"}
+        assert container["startupProbe"]["grpc"] == {"port": 8086, "service": "liveness"}
+        assert container["readinessProbe"]["grpc"] == {"port": 8086}
 
 
 def test_termination_grace_covers_the_drain(rendered: Rendered):

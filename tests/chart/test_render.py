@@ -95,6 +95,41 @@ def test_scaled_objects_follow_each_workers_consumers(renders: dict[str, Rendere
             assert trigger["metadata"]["account"] == "$G"
 
 
+def test_every_consumer_the_services_declare_scales_its_worker(renders: dict[str, Rendered]):
+    from microdrama.events.catalog import stream_for
+    from microdrama.runtime.discovery import load_services
+
+    declared = {
+        (service.name, stream_for(sub.subject), service.durable(sub))
+        for service in load_services()
+        if service.name != "studio"
+        for sub in service.subscriptions
+    }
+    triggers = {
+        (
+            obj["spec"]["scaleTargetRef"]["name"].removeprefix(f"{RELEASE}-microdrama-"),
+            t["metadata"]["stream"],
+            t["metadata"]["consumer"],
+        )
+        for obj in renders["default"].of_kind("ScaledObject")
+        for t in obj["spec"]["triggers"]
+    }
+    assert triggers == declared
+
+
+def test_tls_reaches_every_service_as_files(renders: dict[str, Rendered]):
+    production = renders["gpu-production"]
+    config = production.of_kind("ConfigMap")[0]["data"]
+    assert config["MD_TLS_CA_FILE"] == "/var/run/tls/microdrama/ca.crt"
+    for deployment in production.of_kind("Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        assert {"name": "tls", "mountPath": "/var/run/tls/microdrama", "readOnly": True} in pod["containers"][0][
+            "volumeMounts"
+        ]
+        assert any(v.get("secret", {}).get("secretName") == "microdrama-tls" for v in pod["volumes"])
+    assert "MD_TLS_CERT_FILE" not in renders["default"].of_kind("ConfigMap")[0]["data"]
+
+
 def test_external_nats_feeds_keda_and_services(renders: dict[str, Rendered]):
     external = renders["external-s3-nats"]
     config = external.named("ConfigMap", f"{RELEASE}-microdrama-config")["data"]

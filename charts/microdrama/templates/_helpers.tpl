@@ -89,10 +89,13 @@ qc:
   - {stream: MD_EPISODE, consumer: qc-episode-mixed}
 delivery:
   - {stream: MD_EPISODE, consumer: delivery-episode-qc_passed}
+  - {stream: MD_EPISODE, consumer: delivery-episode-approved}
 {{- end -}}
 
 {{- define "microdrama.grpcPort" -}}50051{{- end -}}
 {{- define "microdrama.metricsPort" -}}9464{{- end -}}
+{{/* Plaintext gRPC health only (MD_HEALTH_LISTEN): kubelet probes cannot present client certificates. */}}
+{{- define "microdrama.healthPort" -}}8086{{- end -}}
 
 {{- define "microdrama.natsUrl" -}}
 {{- if .Values.nats.enabled -}}

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     ack_wait_s: float = 60.0
     # A service process: its gRPC server, metrics and how it stops.
     grpc_listen: str = "0.0.0.0:50051"
+    # Plaintext health only, for kubelet probes, which cannot present client certificates (mutual TLS).
+    health_listen: str | None = None
+    # JetStream replicas of the streams and buckets the services create (3 on a 3-server cluster).
+    stream_replicas: int = Field(1, ge=1, le=5)
     grpc_reflection: bool = False
     grpc_max_message_bytes: int = Field(4 * 1024**2, ge=64 * 1024, le=64 * 1024**2)
     grpc_max_concurrent_calls: int = Field(64, ge=1)

@@ -50,9 +50,9 @@ class EmbeddedStack:
                 self.state_dir.mkdir(parents=True, exist_ok=True)
                 self.nats = nats_server(self.state_dir / "jetstream", log_path=self.state_dir / "nats-server.log")
                 await asyncio.to_thread(self.nats.start)
-            self.bus = await Bus.connect(self.nats_url, metrics=self.metrics)
+            self.bus = await Bus.connect(self.nats_url, replicas=self.settings.stream_replicas, metrics=self.metrics)
             await self.bus.ensure_streams()
-            self.status = await StatusStore.open(self.bus.js)
+            self.status = await StatusStore.open(self.bus.js, self.bus.replicas)
             self.deps = build_deps(self.settings, self.status)
             if any(s.name == "finishing" for s in self.services):
                 # Start Ray now, on the main thread (its signal handlers need it), not mid-episode.

@@ -69,11 +69,19 @@ class GrpcServer:
             self.port = self.server.add_secure_port(settings.grpc_listen, credentials)
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.grpc_listen}")
+        self.probe_server: grpc.aio.Server | None = None
+        if settings.health_listen:
+            self.probe_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.probe_server)
+            if self.probe_server.add_insecure_port(settings.health_listen) == 0:
+                raise OSError(f"cannot listen on {settings.health_listen}")
 
     async def start(self) -> None:
         await self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         await self.set_ready(False)
         await self.server.start()
+        if self.probe_server is not None:
+            await self.probe_server.start()
 
     async def set_ready(self, ready: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -83,3 +91,5 @@ class GrpcServer:
     async def stop(self, grace_s: float) -> None:
         await self.set_ready(False)
         await self.server.stop(grace_s)
+        if self.probe_server is not None:
+            await self.probe_server.stop(0)

@@ -75,7 +75,7 @@ class StageServicer(pb_grpc.StageServiceServicer):
 
 
 async def stage_registration(service: Service, ctx: ApiContext) -> Registration:
-    servicer = StageServicer(service, ctx, await RequestLog.open(ctx.bus.js))
+    servicer = StageServicer(service, ctx, await RequestLog.open(ctx.bus.js, ctx.bus.replicas))
     return Registration(
         pb.DESCRIPTOR.services_by_name["StageService"].full_name,
         lambda server: pb_grpc.add_StageServiceServicer_to_server(servicer, server),

@@ -20,12 +20,12 @@ log = get_logger(__name__)
 async def gateway_api(ctx: ApiContext) -> Api:
     settings = ctx.deps.settings
     js = ctx.bus.js
-    tenants = await TenantStore.open(js)
+    tenants = await TenantStore.open(js, ctx.bus.replicas)
     if settings.bootstrap_tenant and settings.bootstrap_api_key:
         await tenants.ensure(settings.bootstrap_tenant, settings.bootstrap_api_key.get_secret_value())
         log.info("bootstrap tenant ready", tenant=settings.bootstrap_tenant)
-    requests = await RequestLog.open(js)
-    studio = StudioServicer(ctx, requests, await SeriesIndex.open(js))
+    requests = await RequestLog.open(js, ctx.bus.replicas)
+    studio = StudioServicer(ctx, requests, await SeriesIndex.open(js, ctx.bus.replicas))
     admin = AdminServicer(tenants, requests)
     services = pb.DESCRIPTOR.services_by_name
     admin_key = settings.admin_key.get_secret_value() if settings.admin_key else None
