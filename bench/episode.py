@@ -192,7 +192,7 @@ def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, 
     for shot in shots:
         out = root / "ffmpeg" / f"{shot.name}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
-        writer = ffmpeg_chain.YuvWriter(out, *size, shot.fps, encode_settings(template.encode))
+        writer = VideoWriter(out, *size, shot.fps, encode_settings(template.encode))
         ffmpeg_chain.finish(paths[shot.name]["raw"], filters, writer, shot.fps)
         paths[shot.name]["ffmpeg"] = out
     seconds["ffmpeg"] = time.perf_counter() - started

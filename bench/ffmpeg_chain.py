@@ -15,17 +15,6 @@ from microdrama.media.video import VideoWriter
 Filters = Sequence[tuple[str, str]]
 
 
-class YuvWriter(VideoWriter):
-    """VideoWriter's encoder and settings, fed frames already in its pixel format (as ffmpeg's chain hands them)."""
-
-    def write_frame(self, frame: av.VideoFrame) -> None:
-        frame = frame.reformat(format=self._stream.pix_fmt)
-        frame.pts = self._pts
-        self._pts += 1
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-
 def chain(width: int, height: int, window: int) -> list[tuple[str, str]]:
     """deflicker, Lanczos scale to the master size, unsharp: the usual script."""
     return [("deflicker", f"size={window}"), ("scale", f"{width}:{height}:flags=lanczos"), ("unsharp", "")]
@@ -68,7 +57,7 @@ def decoded(path: Path) -> Iterator[av.VideoFrame]:
         yield from container.decode(stream)
 
 
-def finish(src: Path, filters: Filters, writer: YuvWriter, fps: Fraction) -> int:
+def finish(src: Path, filters: Filters, writer: VideoWriter, fps: Fraction) -> int:
     """Decode `src`, filter, encode with `writer`; returns the frames written."""
     with writer:
         for frame in filtered(decoded(src), filters, 1 / fps):

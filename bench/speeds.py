@@ -13,7 +13,7 @@ import numpy as np
 from bench import ffmpeg_chain
 from microdrama.finishing.measure import ShotStats
 from microdrama.finishing.stages.deflicker import apply_gain, flicker_gains
-from microdrama.finishing.stages.detail import upscale
+from microdrama.finishing.stages.detail import upscale, upscale_yuv
 from microdrama.finishing.template import DeflickerSection
 
 REPEATS = 3
@@ -66,7 +66,8 @@ def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSec
     scale = f"{size[0]}:{size[1]}:flags=lanczos"
     resample = Speed(
         f"Lanczos resampling {raw[0].shape[1]}x{raw[0].shape[0]} to {size[0]}x{size[1]}",
-        _fps(len(raw), lambda: [upscale(f, *size, "lanczos") for f in raw]),
+        # What the master stage does: the shot's RGB to the encoder's yuv420p at the master size.
+        _fps(len(raw), lambda: [upscale_yuv(f, *size, "lanczos") for f in raw]),
         _fps(len(raw), ffmpeg(raw_yuv, [("scale", scale)])),
     )
     return [deflicker, resample]

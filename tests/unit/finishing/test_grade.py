@@ -1,11 +1,13 @@
 from functools import partial
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from microdrama.errors import InputError
 from microdrama.finishing import FinishingTemplate, FinishResult, finish_episode
+from microdrama.finishing.shared_colour import cast_gains
 from microdrama.finishing.stages.grade import LabProfile, correction
 from microdrama.finishing.template import GradeSection
 from microdrama.runtime.stages import InProcessRunner
@@ -64,3 +66,33 @@ def test_a_shot_of_different_content_is_moved_no_further_than_the_caps() -> None
     moved = gain * np.array(meadow.mean) + offset - np.array(meadow.mean)
     assert np.allclose(moved, [-5.0, 10.0, -10.0])
     assert np.allclose(gain, [1.25, 0.8, 0.8])
+
+
+def _landscape(seed: int) -> np.ndarray:
+    """A wide scene of shapes (uint8 RGB), a set two shots can frame differently."""
+    rng = np.random.default_rng(seed)
+    picture = np.full((300, 480, 3), 120, np.uint8)
+    for _ in range(90):
+        colour = tuple(int(c) for c in rng.integers(30, 220, 3))
+        x, y = (int(v) for v in rng.integers(0, (480, 300)))
+        if rng.random() < 0.5:
+            cv2.rectangle(picture, (x, y), (x + int(rng.integers(8, 40)), y + int(rng.integers(8, 40))), colour, -1)
+        else:
+            cv2.circle(picture, (x, y), int(rng.integers(4, 20)), colour, -1)
+    return picture
+
+
+def test_a_cast_is_read_where_the_shot_shares_the_reference_and_not_from_new_content() -> None:
+    scene_ = _landscape(5)
+    reference = [np.ascontiguousarray(scene_[:, 0:270])]
+    framed = scene_[:, 160:430].astype(np.float32)
+    framed[:, 150:] = (40, 170, 60)  # a meadow the reference never shows: content, not cast
+    cast = np.array([1.1, 0.95, 0.85], np.float32)
+    shot = [np.clip(framed * cast, 0, 255).astype(np.uint8)]
+    gains = cast_gains(shot, reference)
+    assert gains is not None
+    assert np.allclose(gains, 1 / cast, rtol=0.02), gains
+
+
+def test_shots_that_share_nothing_give_no_shared_cast() -> None:
+    assert cast_gains([_landscape(1)[:, :270]], [_landscape(2)[:, :270]]) is None

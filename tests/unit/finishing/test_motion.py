@@ -124,3 +124,14 @@ def test_real_footage_with_flicker_is_not_retimed(shared_data: Path) -> None:
     judder = find_judder(measure_motion(frames))
     assert not (judder.duplicate.any() or judder.missing.any()), (judder.duplicate, judder.missing)
     assert plan_retiming(judder, Fraction(30000, 1001)).identity
+
+
+def test_a_duplicate_in_a_slow_drift_is_found_by_its_plain_difference_and_rebuilt(tmp_path: Path) -> None:
+    # A slow drift (a fifth of PAN a frame) with one frame lost and padded by the one before.
+    truth = [moving(0.2 * t, pan=PAN) for t in range(FRAMES)]
+    take = list(truth)
+    take[DROPPED] = take[DROPPED - 1]
+    judder = find_judder(measure_motion(take))
+    assert judder.duplicate.nonzero()[0].tolist() == [DROPPED]
+    source, out, _, _ = through_stage(tmp_path, take)
+    assert psnr(out[DROPPED], truth[DROPPED]) >= psnr(source[DROPPED], truth[DROPPED]) + 2.0

@@ -301,7 +301,15 @@ class _Episode:
             base = self._key("grade", sid, self.ident[sid], self.ident[reference], canonical_json(settings))
             items.append(
                 GradeItem(
-                    sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX, profiles[sid], profiles[reference]
+                    sid,
+                    self.state[sid].key,
+                    base + ".json",
+                    base + LOSSLESS_SUFFIX,
+                    self.state[sid].stats,
+                    profiles[sid],
+                    profiles[reference],
+                    None if sid == reference else self.state[reference].key,
+                    self.state[reference].stats.frames,
                 )
             )
         self._advance("grade", partial(GradeStage, self.store_factory, settings), items)

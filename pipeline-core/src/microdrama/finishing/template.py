@@ -41,6 +41,9 @@ class GradeSection(_Section):
     max_scale: float = Field(
         default=1.5, ge=1.0, le=4.0, description="the most a shot's spread is scaled per Lab channel (1/max_scale down)"
     )
+    max_gain: float = Field(
+        default=1.5, ge=1.0, le=4.0, description="the most a channel is scaled to undo a cast seen in shared regions"
+    )
 
 
 class MotionSection(_Section):

@@ -151,3 +151,13 @@ class VideoWriter(FrameWriter):
         return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
             format=self._stream.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG"
         )
+
+    def write_frame(self, frame: av.VideoFrame) -> None:
+        """Encode a frame already in BT.709 limited-range YUV (converted to the stream's pixel format if needed)."""
+        if (frame.width, frame.height) != (self.width, self.height):
+            raise ValueError(f"frame {frame.width}x{frame.height}, expected {self.width}x{self.height}")
+        frame = frame.reformat(format=self._stream.pix_fmt)
+        frame.pts = self._pts
+        self._pts += 1
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)

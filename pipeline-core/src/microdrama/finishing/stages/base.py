@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+import av
 import numpy as np
 
 from microdrama.finishing.measure import ShotStats, StatsAccumulator
@@ -21,7 +22,7 @@ from microdrama.store.base import ObjectStore
 StoreFactory = Callable[[], ObjectStore]
 
 
-# (path, width, height, fps) -> a writer used as a context manager with write(rgb).
+# (path, width, height, fps) -> a writer used as a context manager with write(rgb) (and write_frame(yuv frame)).
 WriterFactory = Callable[[Path, int, int, Fraction], Any]
 
 
@@ -81,11 +82,17 @@ class StoreStage(ABC):
     @abstractmethod
     def run(self, item: Any) -> JsonResult: ...
 
+    def sample(self, key: str, frames: int, count: int) -> list[np.ndarray]:
+        """`count` frames spread evenly over a shot of `frames` frames (all of them if it is shorter)."""
+        wanted = set(np.linspace(0, frames - 1, min(count, frames)).round().astype(int).tolist())
+        with self.store.local_path(key, PurePosixPath(key).suffix) as src:
+            return [frame for index, frame in enumerate(read_frames(src)) if index in wanted]
+
     def render(
         self,
         src_key: str,
         dst_key: str,
-        transform: Callable[[np.ndarray], np.ndarray],
+        transform: Callable[[np.ndarray], np.ndarray | av.VideoFrame],
         open_writer: WriterFactory,
         size: tuple[int, int] | None = None,
     ) -> Rendered:
@@ -96,12 +103,16 @@ class StoreStage(ABC):
         self,
         src_key: str,
         dst_key: str,
-        produce: Callable[[Iterator[np.ndarray]], Iterable[np.ndarray]],
+        produce: Callable[[Iterator[np.ndarray]], Iterable[np.ndarray | av.VideoFrame]],
         open_writer: WriterFactory,
         size: tuple[int, int] | None = None,
         fps: Fraction | None = None,
     ) -> Rendered:
-        """Write the frames `produce` makes from the shot's frames (any number); size and fps default to the input's."""
+        """Write the frames `produce` makes from the shot's frames (any number); size and fps default to the input's.
+
+        `produce` yields RGB arrays, or frames already in the encoder's YUV (the master's), which go to the
+        writer as they are and are measured in RGB.
+        """
         with (
             self.store.local_path(src_key, PurePosixPath(src_key).suffix) as src,
             tempfile.TemporaryDirectory(prefix="md-finish-") as tmp,
@@ -113,7 +124,11 @@ class StoreStage(ABC):
             stats = StatsAccumulator(rate)
             with open_writer(out, width, height, rate) as writer:
                 for result in produce(read_frames(src)):
-                    stats.add(result)
-                    writer.write(result)
+                    if isinstance(result, av.VideoFrame):
+                        stats.add(result.to_ndarray(format="rgb24"))
+                        writer.write_frame(result)
+                    else:
+                        stats.add(result)
+                        writer.write(result)
             self.store.put_file(dst_key, out)
         return Rendered(key=dst_key, stats=stats.result())

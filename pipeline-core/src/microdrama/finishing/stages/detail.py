@@ -1,5 +1,10 @@
 """Upscale, sharpen, and the detail matching that picks each shot's sharpening amount.
 
+The master is made in the encoder's own format: the shot is converted to BT.709 4:2:0 at
+its own size (cheap), swscale resamples the planes to the master size (about 10x faster
+than resampling RGB, then converting the big picture) and only luma is sharpened, as
+ffmpeg's `unsharp` does by default: detail reads in luma, and chroma is not sharpened.
+
 Each shot's detail (measure.sharpness at master size) is probed as a function of the
 unsharp-mask amount on a few upscaled sample frames. The episode's target is the detail
 of the sharpest shot at the template's base amount; every other shot gets the amount
@@ -12,17 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 import av
 import cv2
 import numpy as np
 
-from microdrama.finishing.measure import sharpness
+from microdrama.finishing.measure import edge_strength
 from microdrama.finishing.stages.base import ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.template import UpscaleSection
-from microdrama.media.video import read_frames
 
 SAMPLE_FRAMES = 8
 CURVE_POINTS = 9
@@ -34,6 +37,28 @@ def upscale(rgb: np.ndarray, width: int, height: int, resampler: str) -> np.ndar
     # 270x480 up to 1080x1920 ran 46 vs 25 fps, to 2160x3840 60 vs 22 fps here (2 cores).
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
     return frame.reformat(width, height, format="gbrp", interpolation=resampler.upper()).to_ndarray(format="rgb24")
+
+
+def upscale_yuv(rgb: np.ndarray, width: int, height: int, resampler: str) -> av.VideoFrame:
+    """The picture as a BT.709 limited-range yuv420p frame at width x height."""
+    small = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+        format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG"
+    )
+    return small.reformat(width, height, format="yuv420p", interpolation=resampler.upper())
+
+
+def luma(frame: av.VideoFrame) -> np.ndarray:
+    """The frame's Y plane as a writable (height, width) view."""
+    plane = frame.planes[0]
+    return np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+
+
+def sharpen_luma(frame: av.VideoFrame, amount: float, sigma: float) -> av.VideoFrame:
+    """Unsharp-mask the frame's luma in place; returns the frame."""
+    if amount > 0:
+        y = luma(frame)
+        y[:] = unsharp(y, fine_blur(y, sigma), amount)
+    return frame
 
 
 def fine_blur(rgb: np.ndarray, sigma: float) -> np.ndarray:
@@ -79,17 +104,17 @@ class DetailCurve:
         return cls(amounts=tuple(map(float, doc["amounts"])), details=tuple(map(float, doc["details"])))
 
 
-def detail_curve(frames: list[np.ndarray], amounts: np.ndarray, sigma: float) -> DetailCurve:
-    """measure.sharpness of each frame sharpened by each amount, averaged over the frames.
+def detail_curve(planes: list[np.ndarray], amounts: np.ndarray, sigma: float) -> DetailCurve:
+    """measure.edge_strength of each luma plane sharpened by each amount, averaged over the planes.
 
     Measured on the real uint8 result: at 4K a Lanczos-upscaled picture's gradients are
     around one code value, so rounding shapes the curve as much as the sharpening does.
     """
     totals = np.zeros(len(amounts))
-    for rgb in frames:
-        blurred = fine_blur(rgb, sigma)
-        totals += [sharpness(unsharp(rgb, blurred, float(a))) for a in amounts]
-    details = totals / len(frames)
+    for y in planes:
+        blurred = fine_blur(y, sigma)
+        totals += [edge_strength(unsharp(y, blurred, float(a))) for a in amounts]
+    details = totals / len(planes)
     return DetailCurve(amounts=tuple(float(a) for a in amounts), details=tuple(float(d) for d in details))
 
 
@@ -113,10 +138,6 @@ class DetailStage(StoreStage):
 
     def run(self, item: DetailItem) -> DetailCurve:
         s = self.settings
-        wanted = set(np.linspace(0, item.frames - 1, SAMPLE_FRAMES).round().astype(int).tolist())
-        samples = []
-        with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
-            for index, frame in enumerate(read_frames(src)):
-                if index in wanted:
-                    samples.append(upscale(frame, s.width, s.height, s.resampler))
+        frames = self.sample(item.src_key, item.frames, SAMPLE_FRAMES)
+        samples = [luma(upscale_yuv(f, s.width, s.height, s.resampler)) for f in frames]
         return detail_curve(samples, np.linspace(0.0, s.max_sharpen, CURVE_POINTS), s.sharpen_sigma)

@@ -1,4 +1,10 @@
-"""Grade match: move every shot's colour onto the episode's reference shot in L*a*b*.
+"""Grade match: move every shot's colour onto the episode's reference shot.
+
+Where a shot shares regions with the reference (one scene seen again: the same sky, set or
+character), its cast is read there alone (finishing.shared_colour) and undone by per-channel
+gains: content the reference does not show (a meadow entering the frame) cannot pull the
+correction. Where the shots share nothing, the shot's statistics are matched in L*a*b*
+instead, as follows.
 
 Reinhard-style transfer: each Lab channel is shifted and scaled so the shot's mean and
 standard deviation match the reference's. One transform per shot, so changes within a
@@ -22,8 +28,13 @@ import numpy as np
 
 from microdrama.finishing.intermediate import LosslessWriter
 from microdrama.finishing.measure import ShotStats, from_lab, to_lab
+from microdrama.finishing.shared_colour import cast_gains
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
+from microdrama.finishing.stages.deflicker import apply_gain
 from microdrama.finishing.template import GradeSection
+from microdrama.logs import get_logger
+
+SAMPLE_FRAMES = 8  # frames of the shot and of the reference compared for shared regions
 
 
 @dataclass(frozen=True)
@@ -71,11 +82,20 @@ def transfer(rgb: np.ndarray, source: LabProfile, reference: LabProfile, setting
     return from_lab(cv2.transform(to_lab(rgb), matrix))
 
 
+def bounded_gains(gains: np.ndarray, settings: GradeSection) -> np.ndarray:
+    """Cast gains at the template's strength, each within 1/max_gain..max_gain."""
+    limited = np.clip(gains, 1 / settings.max_gain, settings.max_gain)
+    return np.asarray(limited**settings.strength)
+
+
 @dataclass(frozen=True)
 class GradeItem(ShotItem):
     dst_key: str
+    stats: ShotStats
     source: LabProfile
     reference: LabProfile
+    reference_key: str | None  # the reference shot's picture; None for the reference itself
+    reference_frames: int
 
 
 class GradeStage(StoreStage):
@@ -86,9 +106,22 @@ class GradeStage(StoreStage):
         self.settings = settings
 
     def run(self, item: GradeItem) -> Rendered:
-        return self.render(
-            item.src_key,
-            item.dst_key,
-            lambda frame: transfer(frame, item.source, item.reference, self.settings),
-            LosslessWriter,
+        if item.reference_key is None:
+            return Rendered(key=item.src_key, stats=item.stats)  # the look everything else is matched to
+        shot = self.sample(item.src_key, item.stats.frames, SAMPLE_FRAMES)
+        gains = cast_gains(shot, self.sample(item.reference_key, item.reference_frames, SAMPLE_FRAMES))
+        get_logger(__name__).info(
+            "grade matched",
+            shot=item.shot_id,
+            by="shared regions" if gains is not None else "Lab statistics",
+            gains=None if gains is None else [round(float(g), 4) for g in gains],
         )
+        if gains is None:
+            return self.render(
+                item.src_key,
+                item.dst_key,
+                lambda frame: transfer(frame, item.source, item.reference, self.settings),
+                LosslessWriter,
+            )
+        bounded = bounded_gains(gains, self.settings)
+        return self.render(item.src_key, item.dst_key, lambda frame: apply_gain(frame, bounded), LosslessWriter)

@@ -1,12 +1,15 @@
-"""Master: upscale to the template's size, sharpen by the shot's matched amount, encode (BT.709)."""
+"""Master: upscale to the template's size in BT.709 4:2:0, sharpen luma by the shot's matched amount, encode."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
 
+import av
+import numpy as np
+
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
-from microdrama.finishing.stages.detail import sharpen, upscale
+from microdrama.finishing.stages.detail import sharpen_luma, upscale_yuv
 from microdrama.finishing.template import EncodeSection, UpscaleSection
 from microdrama.media.video import EncodeSettings, VideoWriter
 
@@ -40,10 +43,14 @@ class MasterStage(StoreStage):
 
     def run(self, item: MasterItem) -> Rendered:
         s = self.upscale_settings
+
+        def finish(frame: np.ndarray) -> av.VideoFrame:
+            return sharpen_luma(upscale_yuv(frame, s.width, s.height, s.resampler), item.amount, s.sharpen_sigma)
+
         return self.render(
             item.src_key,
             item.dst_key,
-            lambda frame: sharpen(upscale(frame, s.width, s.height, s.resampler), item.amount, s.sharpen_sigma),
+            finish,
             partial(VideoWriter, settings=self.encode_settings),
             size=(s.width, s.height),
         )

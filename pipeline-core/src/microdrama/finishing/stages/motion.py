@@ -4,7 +4,10 @@ Detection. Each pair of neighbouring frames is measured on a small luma copy, br
 the previous frame's mean brightness first (so flicker does not read as motion): mean
 absolute difference, mean Farneback optical-flow magnitude, and the difference left after
 warping along the flow. Against the median of the frames around it, a frame is
-- a duplicate when it barely differs from the frame before while the frames either side move;
+- a duplicate when it barely differs from the frame before (under a fifth of the local
+  median difference) while the frames either side change: judged on the plain difference, so
+  a slow push-in or a ticking counter, too slow for the motion tests below, still shows its
+  duplicates;
 - after a cut when the flow explains little of a difference well above its neighbours', or
   the motion jumps more than 4x: left alone, and never interpolated across;
 - after a drop only on evidence, since re-timing a good frame costs picture: either the
@@ -23,9 +26,10 @@ frame's time; a lone drop or a held frame becomes a brief uniform speed change i
 jerk. Each output frame is the source frame at its time, or is interpolated between the two
 real frames around it. Frame-rate conversion samples the same times at the new rate.
 
-Interpolation warps both neighbours to the in-between time along flow computed both ways
-on a downscaled luma (upscaled to full size), and blends them weighted by time and by
-forward-backward flow consistency, so a region one frame cannot see comes from the other.
+Interpolation warps both neighbours to the in-between time along DIS optical flow computed
+both ways on luma (full size up to FLOW_SIDE, else downscaled and the flow upscaled), and
+blends them weighted by time and by forward-backward flow consistency, so a region one frame
+cannot see comes from the other.
 """
 
 from __future__ import annotations
@@ -45,9 +49,10 @@ from microdrama.logs import get_logger
 from microdrama.media.video import read_frames
 
 DETECT_SIDE = 240  # detection flow runs on luma scaled so its longer side is at most this
-FLOW_SIDE = 480  # interpolation flow likewise: 540x960 is halved, flow is smooth enough
+FLOW_SIDE = 1024  # interpolation flow likewise: a 540x960 shot gets full-resolution flow
 NEIGHBOURS = 4  # frames each side that make the local median motion
-MIN_MOTION = 1.0  # local motion (per mille of the longer side per frame) below which nothing is judged
+MIN_MOTION = 1.0  # local motion (per mille of the longer side per frame) below which no drop or cut is judged
+MIN_CHANGE = 0.05  # local mean difference (code values) below which no duplicate is judged: nothing changes
 DUPLICATE, CUT = 0.2, 4.0  # motion ratios to the local median
 HELD = 0.5  # a duplicate's neighbours move at least this times the local median
 JUMP = (1.5, 2.7)  # motion after a duplicate, as a ratio to its real neighbours', that means one missing frame
@@ -126,10 +131,10 @@ class Judder:
         return Judder(duplicate=np.zeros_like(self.duplicate), missing=np.zeros_like(self.missing), cut=self.cut)
 
 
-def _moving_around(profile: MotionProfile, i: int, motion: float, duplicate: np.ndarray) -> bool:
-    """Whether the frames either side of i move (a held frame before counts): a pause is not a duplicate."""
-    before = i == 1 or duplicate[i - 1] or profile.flow[i - 1] >= HELD * motion
-    return bool(before and (i + 1 == len(profile) or profile.flow[i + 1] >= HELD * motion))
+def _changing_around(profile: MotionProfile, i: int, change: float, duplicate: np.ndarray) -> bool:
+    """Whether the frames either side of i change (a held frame before counts): a pause is not a duplicate."""
+    before = i == 1 or duplicate[i - 1] or profile.diff[i - 1] >= HELD * change
+    return bool(before and (i + 1 == len(profile) or profile.diff[i + 1] >= HELD * change))
 
 
 def _dropped(profile: MotionProfile, i: int, around: list[int], motion: float, duplicate: np.ndarray) -> int:
@@ -156,16 +161,20 @@ def find_judder(profile: MotionProfile) -> Judder:
         around = [j for j in range(max(1, i - NEIGHBOURS), min(n, i + NEIGHBOURS + 1)) if j != i]
         if not around:
             continue
-        motion, diff = float(np.median(profile.flow[around])), np.median(profile.diff[around])
+        motion, change = float(np.median(profile.flow[around])), float(np.median(profile.diff[around]))
+        if change >= MIN_CHANGE and profile.diff[i] < DUPLICATE * change:
+            duplicate[i] = _changing_around(profile, i, change, duplicate)
+            if duplicate[i] or motion < MIN_MOTION:
+                continue
         if motion < MIN_MOTION:
+            if i >= 2 and duplicate[i - 1]:
+                missing[i] = _dropped(profile, i, around, motion, duplicate)
             continue
         ratio = profile.flow[i] / motion
         unexplained = profile.residual[i] > max(
             CUT_RESIDUAL * np.median(profile.residual[around]), CUT_EXPLAINED * profile.diff[i]
         )
-        if ratio < DUPLICATE and profile.diff[i] < DUPLICATE * diff and _moving_around(profile, i, motion, duplicate):
-            duplicate[i] = True
-        elif ratio > CUT or unexplained:
+        if ratio > CUT or unexplained:
             cut[i] = True
         else:
             missing[i] = _dropped(profile, i, around, motion, duplicate)
@@ -236,7 +245,8 @@ class FlowInterpolator:
         self.a, self.b = a, b
         height, width = a.shape[:2]
         la, lb = small_luma(a, FLOW_SIDE), small_luma(b, FLOW_SIDE)
-        fab, fba = _flow(la, lb, 4, 13, 3), _flow(lb, la, 4, 13, 3)
+        dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        fab, fba = (np.asarray(dis.calc(x, y, np.zeros((*x.shape, 2), np.float32))) for x, y in ((la, lb), (lb, la)))
         # Trust of each picture's pixels: 1 where following the flow there and back returns home.
         trust_a, trust_b = self._consistency(fab, fba), self._consistency(fba, fab)
         scale = np.array([width / la.shape[1], height / la.shape[0]], np.float32)

@@ -1,0 +1,95 @@
+"""A shot's colour cast against the reference, read from the regions the two shots share.
+
+Shots of one scene show the same things (a sky, a set, a character) from other angles and
+at other times; a shot's content differs from the reference's, so its overall statistics
+mix content with cast. Here the cast is read only where the content is the same: ORB
+features of sampled frames of each shot are matched, a homography (RANSAC) lines the
+reference frame up with the shot frame, and colours are compared pixel by pixel where
+the two agree in luma after one overall gain (things that moved or were occluded are
+left out). The cast is per-channel gain (a change of illuminant or white balance acts
+per channel, von Kries), estimated as the median per-channel log ratio over all shared
+pixels of all frame pairs, so a few bad pairs or pixels do not move it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+FEATURES = 1500
+MIN_MATCHES, MIN_INLIERS = 20, 25  # features matched / kept by RANSAC for a frame pair to count
+RANSAC_PX = 2.0
+COMPARE_SCALE = 4  # colours are compared on pictures area-averaged by this (edges and blur differences fade)
+MIN_LEVEL, MAX_LEVEL = 6.0, 248.0  # code values: darker pixels carry no usable ratio, brighter may be clipped
+AGREE_ABS, AGREE_REL = 3.0, 0.04  # luma agreement after one overall gain: |a - g b| < ABS + REL * a
+MIN_SHARED = 300  # shared pixels (at COMPARE_SCALE) needed to trust the estimate
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+@dataclass(frozen=True)
+class _Features:
+    picture: np.ndarray
+    points: np.ndarray
+    descriptors: np.ndarray | None
+
+
+def _features(orb: cv2.ORB, rgb: np.ndarray) -> _Features:
+    keypoints, descriptors = orb.detectAndCompute(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), None)
+    return _Features(rgb, np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2), descriptors)
+
+
+def _small(picture: np.ndarray) -> np.ndarray:
+    height, width = picture.shape[:2]
+    size = (max(1, width // COMPARE_SCALE), max(1, height // COMPARE_SCALE))
+    return np.asarray(cv2.resize(picture, size, interpolation=cv2.INTER_AREA))
+
+
+def _pair(shot: _Features, ref: _Features, matcher: cv2.BFMatcher) -> tuple[np.ndarray, np.ndarray] | None:
+    """Colours (n, 3) of the shot and of the reference at the pixels the two frames share, or None."""
+    if shot.descriptors is None or ref.descriptors is None:
+        return None
+    matches = matcher.match(ref.descriptors, shot.descriptors)
+    if len(matches) < MIN_MATCHES:
+        return None
+    src = ref.points[[m.queryIdx for m in matches]]
+    dst = shot.points[[m.trainIdx for m in matches]]
+    homography, inliers = cv2.findHomography(src, dst, cv2.RANSAC, RANSAC_PX)
+    if homography is None or int(inliers.sum()) < MIN_INLIERS:
+        return None
+    height, width = shot.picture.shape[:2]
+    warped = cv2.warpPerspective(ref.picture, homography, (width, height), flags=cv2.INTER_LINEAR)
+    inside = cv2.warpPerspective(np.full((height, width), 255, np.uint8), homography, (width, height))
+    a, b = _small(shot.picture).astype(np.float32), _small(warped).astype(np.float32)
+    ok = (_small(inside) == 255) & (a.min(axis=-1) > MIN_LEVEL) & (b.min(axis=-1) > MIN_LEVEL)
+    ok &= (a.max(axis=-1) < MAX_LEVEL) & (b.max(axis=-1) < MAX_LEVEL)
+    if not ok.any():
+        return None
+    la, lb = a @ LUMA, b @ LUMA
+    gain = float(np.median(la[ok] / lb[ok]))
+    ok &= np.abs(la - gain * lb) < AGREE_ABS + AGREE_REL * la
+    return a[ok], b[ok]
+
+
+def shared_colours(shot: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Colours of the shot and the reference (each (n, 3) float32) at every shared pixel of every frame pair."""
+    orb = cv2.ORB.create(FEATURES)
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
+    shot_features = [_features(orb, f) for f in shot]
+    ref_features = [_features(orb, f) for f in reference]
+    found = [p for s in shot_features for r in ref_features if (p := _pair(s, r, matcher)) is not None]
+    if not found:
+        empty = np.empty((0, 3), np.float32)
+        return empty, empty
+    return np.concatenate([a for a, _ in found]), np.concatenate([b for _, b in found])
+
+
+def cast_gains(shot: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> np.ndarray | None:
+    """Per-channel RGB gains that move the shot's shared regions onto the reference's, or None when the
+    shots share too little to tell (different scenes, no texture to match)."""
+    ours, theirs = shared_colours(shot, reference)
+    if len(ours) < MIN_SHARED:
+        return None
+    return np.asarray(np.exp(np.median(np.log(theirs) - np.log(ours), axis=0)))
