@@ -13,7 +13,7 @@ all: test
 $(STAMP): pipeline-core/pyproject.toml pipeline-core/hatch_build.py $(wildcard protos/md/*/v1/*.proto) $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e "./pipeline-core[test]" $(foreach s,$(SERVICES),-e ./services/$(s))
+	$(BIN)/python -m pip install --quiet -e "./pipeline-core[test,models]" $(foreach s,$(SERVICES),-e ./services/$(s))
 	touch $(STAMP)
 
 setup: $(STAMP)
