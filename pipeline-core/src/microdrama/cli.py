@@ -19,6 +19,7 @@ from rich.table import Table
 from microdrama.errors import InputError
 from microdrama.finishing.cli import add_commands
 from microdrama.logs import configure_logging
+from microdrama.models.cli import add_commands as add_model_commands
 from microdrama.orchestrate import EpisodeOutcome, run_series
 from microdrama.settings import Settings
 from microdrama.telemetry import configure_tracing
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("services", nargs="*", help="service names (default: all installed)")
     serve.set_defaults(func=cmd_serve)
     add_commands(sub)
+    add_model_commands(sub)
     return parser
 
 

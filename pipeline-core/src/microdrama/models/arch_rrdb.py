@@ -25,11 +25,11 @@ class DenseBlock(nn.Module):
             self.add_module(f"conv{i}", nn.Conv2d(cin, cout, 3, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        convs: list[nn.Module] = [getattr(self, f"conv{i}") for i in range(1, 6)]
         feats = [x]
-        for i in range(1, 5):
-            conv: nn.Module = getattr(self, f"conv{i}")
+        for conv in convs[:4]:
             feats.append(F.leaky_relu(conv(torch.cat(feats, 1)), 0.2))
-        return self.conv5(torch.cat(feats, 1)) * _RESIDUAL + x
+        return convs[4](torch.cat(feats, 1)) * _RESIDUAL + x
 
 
 class RRDB(nn.Module):
