@@ -139,7 +139,9 @@ def test_download_checks_the_hash_while_streaming(tmp_path: Path, http_folder: t
     url, folder = http_folder
     (folder / "w.pth").write_bytes(b"x" * 3_000_000)
     seen: list[int] = []
-    dest = download(f"{url}/w.pth", tmp_path / "got" / "w.pth", sha256_file(folder / "w.pth"), lambda d, t: seen.append(d))
+    dest = download(
+        f"{url}/w.pth", tmp_path / "got" / "w.pth", sha256_file(folder / "w.pth"), lambda d, t: seen.append(d)
+    )
     assert dest.read_bytes() == b"x" * 3_000_000 and seen[-1] == 3_000_000
 
 

@@ -199,7 +199,9 @@ def add_commands(subparsers: Any) -> None:
         ("verify", cmd_models_verify, "check weight files: sha256 against the registry, keys and shapes"),
     ):
         action = actions.add_parser(name, help=text)
-        action.add_argument("--dir", type=Path, help="models folder (default: MD_MODELS_DIR or ~/.cache/microdrama/models)")
+        action.add_argument(
+            "--dir", type=Path, help="models folder (default: MD_MODELS_DIR or ~/.cache/microdrama/models)"
+        )
         action.set_defaults(func=_guarded(func))
         if name == "fetch":
             action.add_argument("names", nargs="*", help="model names (default: all)")
