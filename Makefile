@@ -6,7 +6,7 @@ SERVICES := studio script character generation finishing audio qc delivery
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: all setup demo test unit lint proto-lint format protos bench bench-finishing clean
+.PHONY: all setup demo test unit lint proto-lint format protos bench bench-finishing bench-models clean
 
 all: test
 
@@ -44,6 +44,10 @@ format: $(STAMP)
 # Finishing against clean ground truth, side by side with the ffmpeg filter chain (docs/benchmarks.md).
 bench-finishing: $(STAMP)
 	$(BIN)/python -m bench.finishing
+
+# Learned upscalers: fps per model x backend x input size against the machine's peak (docs/benchmarks.md).
+bench-models: $(STAMP)
+	$(BIN)/python -m bench.models
 
 bench: bench-finishing
 

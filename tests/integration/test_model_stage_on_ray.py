@@ -12,8 +12,8 @@ from microdrama.finishing.stages.model_upscale import ModelUpscaleItem, ModelUps
 from microdrama.runtime.stages import InProcessRunner, StageRunner
 from microdrama.store.local import LocalStore
 from tests.unit.finishing.synth import PREFIX, decode, frames_of, put_clip, scene
-from tests.unit.models.test_finishing_stage import _model_template
 from tests.unit.models.official import compact_layout, random_state, save
+from tests.unit.models.test_finishing_stage import _model_template
 
 pytestmark = pytest.mark.integration
 

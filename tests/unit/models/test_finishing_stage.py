@@ -17,8 +17,8 @@ from microdrama.media.probe import probe_video
 from microdrama.models.upscaler import UpscaleOptions, Upscaler
 from microdrama.models.weights import load_weights
 from microdrama.runtime.stages import InProcessRunner
-from microdrama.store.local import LocalStore
 from microdrama.store.base import sha256_file
+from microdrama.store.local import LocalStore
 from tests.unit.finishing.synth import HEIGHT, PREFIX, WIDTH, decode, frames_of, put_clip, scene
 from tests.unit.models.official import compact_layout, random_state, save
 
@@ -40,9 +40,9 @@ def test_templates_without_a_model_hash_as_before() -> None:
     assert "model" not in json.loads(canonical_json(default_template()))["upscale"]
     named = parse_template({"upscale": {"model": {"name": "realesr-general-x4v3"}}})
     assert named.upscale.model is not None and named.upscale.model.weights_sha256.startswith("8dc7edb9")
-    with pytest.raises(InputError, match="upscale.model: Value error, unknown model 'mine'"):
+    with pytest.raises(InputError, match=r"upscale\.model: Value error, unknown model 'mine'"):
         parse_template({"upscale": {"model": {"name": "mine"}}})
-    with pytest.raises(InputError, match="upscale.model.name: String should match pattern"):
+    with pytest.raises(InputError, match=r"upscale\.model\.name: String should match pattern"):
         parse_template({"upscale": {"model": {"name": "../x", "sha256": "0" * 64}}})
 
 

@@ -68,5 +68,6 @@ class BackgroundWriter:
             self._writer.close()
             return
         failure = exc or self._error
+        assert failure is not None
         self._writer.__exit__(type(failure), failure, None)  # the writer removes its partial output
         self._check()

@@ -17,6 +17,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
@@ -129,7 +130,11 @@ def cmd_models_fetch(args: argparse.Namespace, console: Console) -> int:
                 continue
             url = f"{args.mirror.rstrip('/')}/{model.filename}" if args.mirror else model.url
             task = bar.add_task(model.name, total=model.size)
-            download(url, dest, model.sha256, lambda done, total, t=task: bar.update(t, completed=done, total=total))
+
+            def report(done: int, total: int | None, task: TaskID = task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            download(url, dest, model.sha256, report)
             console.print(f"{model.name}: fetched, sha256 verified ({dest})")
     return 0
 

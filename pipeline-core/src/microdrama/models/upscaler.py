@@ -102,7 +102,15 @@ class Upscaler:
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """Upscale uint8 RGB frames (N, H, W, 3) of one size, `batch` at a time."""
         step = max(1, self.options.batch)
-        parts = [self._run(frames[i : i + step]) for i in range(0, len(frames), step)]
+        parts = []
+        for i in range(0, len(frames), step):
+            batch = frames[i : i + step]
+            if self.backend.name == "tensorrt" and len(batch) < step:
+                # Engines have fixed shapes: a short last batch is padded rather than given an engine of its own.
+                filler = np.repeat(batch[-1:], step - len(batch), axis=0)
+                parts.append(self._run(np.concatenate([batch, filler]))[: len(batch)])
+            else:
+                parts.append(self._run(batch))
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def describe(self) -> str:
