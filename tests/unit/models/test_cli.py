@@ -98,6 +98,8 @@ def test_bad_weights_are_refused_naming_the_problem(tmp_path: Path, models_home:
     assert code == 2 and "missing keys: body.3.weight" in out
     code, out = run("upscale", src, tmp_path / "out.png", "--weights", "RealESRGAN_x4plus")
     assert code == 2 and "RealESRGAN_x4plus is not in" in out and "microdrama models fetch RealESRGAN_x4plus" in out
+    code, out = run("upscale", src, tmp_path / "out.mp4", "--weights", bad)
+    assert code == 2 and "out.mp4: image output must be one of .bmp, .jpeg" in out
 
 
 def test_models_list_shows_every_known_model_and_what_is_here(models_home: Path) -> None:

@@ -63,13 +63,14 @@ def _registry_match(sha256: str) -> KnownModel | None:
 
 def cmd_upscale(args: argparse.Namespace, console: Console) -> int:
     _need_models_extra()
-    from microdrama.models.media_upscale import detect_input, upscale_image, upscale_video
+    from microdrama.models.media_upscale import check_output, detect_input, upscale_image, upscale_video
     from microdrama.models.upscaler import UpscaleOptions, Upscaler
     from microdrama.models.weights import load_weights
 
     src, dst = Path(args.input), Path(args.output)
     limits = MediaLimits()
     detected = detect_input(src, limits)
+    check_output(detected, dst)
     weights = resolve_weights(args.weights, models_dir())
     loaded = load_weights(weights)
     match = _registry_match(loaded.sha256)

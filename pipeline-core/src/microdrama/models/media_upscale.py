@@ -58,10 +58,20 @@ def _read_image(path: Path) -> np.ndarray:
     return np.ascontiguousarray(bgr[:, :, ::-1])
 
 
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v"})
+
+
+def check_output(detected: Detected, dst: Path) -> None:
+    """Refuse an output whose suffix does not fit the input before any work is done."""
+    wanted = IMAGE_SUFFIXES if detected.kind == "image" else VIDEO_SUFFIXES
+    if dst.suffix.lower() not in wanted:
+        raise InputError(f"{detected.kind} output must be one of {', '.join(sorted(wanted))}", file=str(dst))
+
+
 def upscale_image(upscaler: Upscaler, src: Path, dst: Path) -> None:
     out = upscaler(_read_image(src)[None])[0]
     if not cv2.imwrite(str(dst), np.ascontiguousarray(out[:, :, ::-1])):
-        raise InputError("cannot write an image here (the suffix names the format: .png, .jpg, ...)", file=str(dst))
+        raise InputError("the image could not be written", file=str(dst))
 
 
 def _batches(frames: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:

@@ -13,7 +13,6 @@ folder (MD_MODELS_DIR), which on a cluster must be a path every worker sees.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -67,10 +66,9 @@ class ModelUpscaleStage(StoreStage):
         if settings.model is None:
             raise ValueError("ModelUpscaleStage needs a template with upscale.model")
         self.settings, self.model, self.models_dir = settings, settings.model, models_dir
-        # On a GPU one actor per GPU; on CPU one actor with every core (the backend threads over them).
-        self.resources = (
-            Resources(num_cpus=1.0, num_gpus=1.0) if nvidia_gpu() else Resources(num_cpus=float(os.cpu_count() or 1))
-        )
+        # One actor per GPU where there are GPUs. On CPU each actor claims one CPU from Ray although ONNX Runtime
+        # threads over the node's cores: claiming them all could exceed the smallest node and never schedule.
+        self.resources = Resources(num_cpus=1.0, num_gpus=1.0 if nvidia_gpu() else 0.0)
         self._upscaler: Any = None
 
     def setup(self) -> None:
