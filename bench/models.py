@@ -85,11 +85,21 @@ class Cell:
 
 
 def cpu_peak(fma_per_cycle: int) -> tuple[float, str]:
-    """fp32 TFLOP/s of the cores this process may use: cores x FMAs per cycle x 2 x clock."""
-    mhz = max(float(m) for m in re.findall(r"cpu MHz\s*:\s*([\d.]+)", Path("/proc/cpuinfo").read_text()))
+    """fp32 TFLOP/s of the cores this process may use: cores x FMAs per cycle x 2 x clock.
+
+    The clock is the highest the kernel reports: cpufreq's maximum where exposed, else /proc/cpuinfo's
+    (in a VM usually the nominal clock, below boost: then the fraction of peak can pass 100%).
+    """
+    limit = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
+    if limit.is_file():
+        mhz, source = int(limit.read_text()) / 1000, "cpufreq maximum"
+    else:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        mhz, source = max(float(m) for m in re.findall(r"cpu MHz\s*:\s*([\d.]+)", cpuinfo)), "/proc/cpuinfo, nominal"
     cores = len(os.sched_getaffinity(0))
     peak = cores * fma_per_cycle * 2 * mhz * 1e6 / 1e12
-    return peak, f"{cores} cores x {fma_per_cycle} fp32 FMA/cycle x 2 FLOP x {mhz / 1000:.2f} GHz = {peak:.2f} TFLOP/s"
+    clock = f"{mhz / 1000:.2f} GHz ({source})"
+    return peak, f"{cores} cores x {fma_per_cycle} fp32 FMA/cycle x 2 FLOP x {clock} = {peak:.2f} TFLOP/s"
 
 
 def gpu_peak(half: bool) -> tuple[float, str]:
