@@ -151,6 +151,12 @@ def classical_fps(frames: int) -> float:
     return frames / (time.perf_counter() - started)
 
 
+def ort_version() -> str:
+    import onnxruntime
+
+    return str(onnxruntime.__version__)
+
+
 def backends(gpu: bool) -> list[tuple[BackendName, bool]]:
     if gpu:
         return [("tensorrt", True), ("torch", True), ("onnxruntime", False)]
@@ -199,11 +205,17 @@ def document(cells: list[Cell], classical: float, peak: str, wall: float) -> str
         "",
         "Produced by `make bench-models` (`.venv/bin/python -m bench.models`); every number below comes from one run.",
         "",
-        f"**Machine:** {machine()}. Whole run: {wall / 60:.1f} min. Peak: {peak}. Load average over the last "
+        f"**Machine:** {machine()}; torch {torch.__version__}, ONNX Runtime {ort_version()}. "
+        f"Whole run: {wall / 60:.1f} min. Peak: {peak}. Load average over the last "
         f"5 minutes of the run: {os.getloadavg()[1]:.1f} (other jobs shared the cores; fps are lower bounds).",
         "",
         "- fps is for whole frames; a cell timed on a tile is scaled by pixel count (convolution cost is per pixel).",
         "- TFLOP/frame = 2 x the convolutions' multiply-adds for one input frame; TFLOP/s = fps x TFLOP/frame.",
+        *(
+            ["- The clock in a VM is the nominal one; cores boost above it, so over 100% of peak means boost."]
+            if "nominal" in peak
+            else []
+        ),
         f"- On CPU, 540x960 -> 2160x3840: classical upscale (Lanczos + unsharp, the master stage) {classical:.3g} fps; "
         f"ONNX Runtime {side}.",
         "",
