@@ -39,7 +39,7 @@ KNOWN: tuple[KnownModel, ...] = (
         67_040_989,
         "RRDBNet, 23 blocks",
         4,
-        "general footage, highest quality, ~29x the arithmetic of the compact models",
+        "general, best quality, slowest",
     ),
     KnownModel(
         "RealESRGAN_x2plus",
@@ -48,7 +48,7 @@ KNOWN: tuple[KnownModel, ...] = (
         67_061_725,
         "RRDBNet, 23 blocks, pixel-unshuffle input",
         2,
-        "general footage, 2x",
+        "general, 2x",
     ),
     KnownModel(
         "realesr-general-x4v3",
@@ -57,7 +57,7 @@ KNOWN: tuple[KnownModel, ...] = (
         4_885_111,
         "SRVGGNetCompact, 32 convs",
         4,
-        "general footage, fast",
+        "general, fast",
     ),
     KnownModel(
         "realesr-animevideov3",
@@ -66,7 +66,7 @@ KNOWN: tuple[KnownModel, ...] = (
         2_504_012,
         "SRVGGNetCompact, 16 convs",
         4,
-        "animation and stylised footage, fastest",
+        "animation, fastest",
     ),
 )
 

@@ -79,7 +79,8 @@ class TrtBackend:
         self.onnx_sha256 = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
         self.gpu_name = torch.cuda.get_device_name(self.device)
         self._lines: list[str] = []
-        self.runtime = self.trt.Runtime(_logger(self.trt, self._lines))
+        self._logger = _logger(self.trt, self._lines)  # TensorRT keeps only a pointer: it must outlive the runtime
+        self.runtime = self.trt.Runtime(self._logger)
         self._contexts: dict[Shape, Any] = {}
         self._engines: dict[Shape, Any] = {}  # kept alive as long as their contexts
 
