@@ -6,14 +6,14 @@ SERVICES := studio script character generation finishing audio qc delivery
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: all setup demo test unit lint proto-lint format protos bench bench-finishing images clean
+.PHONY: all setup demo test unit lint proto-lint format protos bench bench-finishing bench-models images clean
 
 all: test
 
 $(STAMP): pipeline-core/pyproject.toml pipeline-core/hatch_build.py $(wildcard protos/md/*/v1/*.proto) $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e "./pipeline-core[test]" $(foreach s,$(SERVICES),-e ./services/$(s))
+	$(BIN)/python -m pip install --quiet -e "./pipeline-core[test,models]" $(foreach s,$(SERVICES),-e ./services/$(s))
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -44,6 +44,10 @@ format: $(STAMP)
 # Finishing against clean ground truth, side by side with the ffmpeg filter chain (docs/benchmarks.md).
 bench-finishing: $(STAMP)
 	$(BIN)/python -m bench.finishing
+
+# Learned upscalers: fps per model x backend x input size against the machine's peak (docs/benchmarks.md).
+bench-models: $(STAMP)
+	$(BIN)/python -m bench.models
 
 bench: bench-finishing
 

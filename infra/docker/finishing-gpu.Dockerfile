@@ -3,7 +3,7 @@
 # from the shared wheels stage (infra/docker/base.Dockerfile). NGC's TensorRT images ship another
 # Python minor version than the driver's 3.11, and Ray refuses mixed versions; so Python comes from
 # python-build-standalone (relocatable, via uv in the builder only) at the driver's exact version.
-# TensorRT engines are cached in MD_ENGINE_CACHE_DIR, a volume (the chart mounts one there).
+# TensorRT engines are cached in MD_MODELS_DIR, a volume (the chart mounts one there).
 ARG CUDA_IMAGE=nvidia/cuda:12.6.3-runtime-ubuntu24.04
 ARG WHEELS_IMAGE=microdrama-wheels:0.1.0
 ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.8.22
@@ -39,7 +39,7 @@ ENV VIRTUAL_ENV=/opt/venv \
     HOME=/tmp \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    MD_ENGINE_CACHE_DIR=/var/cache/microdrama/engines
+    MD_MODELS_DIR=/var/cache/microdrama/engines
 VOLUME ["/var/cache/microdrama/engines"]
 WORKDIR /tmp
 USER 10001:10001

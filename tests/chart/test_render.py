@@ -164,7 +164,7 @@ def test_gpu_worker_group_gets_gpus_node_placement_and_engine_cache(renders: dic
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
     cache = next(v for v in pod["volumes"] if v["name"] == "engine-cache")
     assert cache["persistentVolumeClaim"]["claimName"] == "microdrama-trt-engines"
-    assert {"name": "MD_ENGINE_CACHE_DIR", "value": "/var/cache/microdrama/engines"} in container["env"]
+    assert {"name": "MD_MODELS_DIR", "value": "/var/cache/microdrama/engines"} in container["env"]
     assert cluster["spec"]["enableInTreeAutoscaling"] is True
 
 

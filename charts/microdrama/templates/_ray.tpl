@@ -6,7 +6,7 @@ envFrom:
 env:
   - {name: HOME, value: /tmp}
   {{- with .engineCache }}
-  - {name: MD_ENGINE_CACHE_DIR, value: {{ .mountPath | quote }}}
+  - {name: MD_MODELS_DIR, value: {{ .mountPath | quote }}}
   {{- end }}
 resources:
   {{- toYaml .resources | nindent 2 }}

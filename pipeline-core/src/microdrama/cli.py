@@ -21,6 +21,7 @@ from microdrama.client.commands import add_gateway_args, gateway_status
 from microdrama.errors import InputError
 from microdrama.finishing.cli import add_commands
 from microdrama.logs import configure_logging
+from microdrama.models.cli import add_commands as add_model_commands
 from microdrama.orchestrate import EpisodeOutcome, run_series
 from microdrama.settings import Settings
 from microdrama.telemetry import configure_tracing
@@ -218,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     add_commands(sub)
     add_partner_commands(sub)
+    add_model_commands(sub)
     return parser
 
 

@@ -42,12 +42,14 @@ from microdrama.finishing.stages.face import (
 from microdrama.finishing.stages.grade import GradeItem, GradeStage, LabProfile, pick_reference
 from microdrama.finishing.stages.master import SUFFIX as MASTER_SUFFIX
 from microdrama.finishing.stages.master import MasterItem, MasterStage
+from microdrama.finishing.stages.model_upscale import ModelUpscaleItem, ModelUpscaleStage
 from microdrama.finishing.stages.motion import MotionItem, MotionStage
 from microdrama.finishing.stages.reframe import ReframeItem, ReframeStage
 from microdrama.finishing.template import FinishingTemplate, canonical_json, template_hash
 from microdrama.keys import KeyError_, check_key
 from microdrama.logs import get_logger
 from microdrama.media.mux import concat_videos
+from microdrama.models.registry import models_dir
 from microdrama.runtime.stages import StageFactory, StageRunner
 from microdrama.store.base import ObjectNotFound, ObjectStore, sha256_file
 
@@ -315,6 +317,18 @@ class _Episode:
         self._advance("grade", partial(GradeStage, self.store_factory, settings), items)
         return reference
 
+    def model_upscale(self) -> None:
+        """The template's learned upscaler takes every shot to master size (before detail matching)."""
+        settings = self.template.upscale
+        assert settings.model is not None
+        inputs = canonical_dumps([settings.model.name, settings.model.weights_sha256, settings.model.tile])
+        size = f"{settings.width}x{settings.height}-{settings.resampler}"
+        items = []
+        for sid in self.ids:
+            base = self._key("model-upscale", sid, self.ident[sid], inputs, size)
+            items.append(ModelUpscaleItem(sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX))
+        self._advance("model-upscale", partial(ModelUpscaleStage, self.store_factory, settings, models_dir()), items)
+
     def match_detail(self) -> tuple[float, dict[str, float]]:
         settings = self.template.upscale
         items = [
@@ -370,6 +384,8 @@ def finish_episode(
     if t.deflicker.enabled:
         run.deflicker()
     picked = run.grade(choice) if t.grade.enabled else None
+    if t.upscale.model:
+        run.model_upscale()
     target, amounts = (
         run.match_detail() if t.upscale.detail_match else (None, {sid: t.upscale.sharpen for sid in run.ids})
     )

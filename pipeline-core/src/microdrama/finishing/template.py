@@ -9,9 +9,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from microdrama.errors import InputError
+from microdrama.models.registry import known
 
 SCHEMA_VERSION = 1
 
@@ -104,7 +114,32 @@ class ReframeSection(_Section):
     smoothing: float = Field(default=2.0, gt=0.0, le=30.0, description="seconds in the crop path's smoothing window")
 
 
+class UpscaleModel(_Section):
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+        description="a known model (`microdrama models list`) or the stem of NAME.pth in the models folder",
+    )
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="the weight file's sha256; default: the registry's"
+    )
+    tile: int = Field(default=0, ge=0, le=4096, description="input pixels per tile side; 0 runs whole frames")
+
+    @model_validator(mode="after")
+    def _known_or_pinned(self) -> UpscaleModel:
+        if self.sha256 is None:
+            try:
+                known(self.name)
+            except InputError as exc:
+                raise ValueError(f"{exc}; or give the sha256 of your own weight file") from exc
+        return self
+
+    @property
+    def weights_sha256(self) -> str:
+        return self.sha256 or known(self.name).sha256
+
+
 class UpscaleSection(_Section):
+    model: UpscaleModel | None = Field(default=None, description="a learned upscaler run before sharpening")
     width: int = Field(default=2160, ge=16, le=8192)
     height: int = Field(default=3840, ge=16, le=8192)
     resampler: Literal["lanczos", "bicubic"] = "lanczos"
@@ -127,6 +162,14 @@ class UpscaleSection(_Section):
         if self.sharpen > self.max_sharpen:
             raise ValueError(f"sharpen {self.sharpen} is above max_sharpen {self.max_sharpen}")
         return self
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_model(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without a model the section serialises (and hashes) exactly as before the field existed."""
+        data: dict[str, Any] = handler(self)
+        if self.model is None:
+            data.pop("model", None)
+        return data
 
 
 class EncodeSection(_Section):
