@@ -21,6 +21,7 @@ from microdrama.finishing.cli import add_commands
 from microdrama.logs import configure_logging
 from microdrama.orchestrate import EpisodeOutcome, run_series
 from microdrama.settings import Settings
+from microdrama.stack.cli import add_commands as add_stack_commands
 from microdrama.telemetry import configure_tracing
 
 Doc = dict[str, Any]
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("services", nargs="*", help="service names (default: all installed)")
     serve.set_defaults(func=cmd_serve)
     add_commands(sub)
+    add_stack_commands(sub)
     return parser
 
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_media_frames: int = 144_000
     max_deliver: int = 5
     ack_wait_s: float = 60.0
+    # Caps every consumer's ack wait, the longer ones of slow handlers too (heartbeats keep their messages):
+    # how long the message of a crashed worker waits before it is redelivered.
+    ack_wait_max_s: float | None = None
 
     def media_limits(self) -> MediaLimits:
         return MediaLimits(
