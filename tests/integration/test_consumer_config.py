@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
+from nats.js.errors import NotFoundError
 
 from microdrama.events.catalog import EPISODE_SUBMITTED
 from microdrama.events.envelope import Event
@@ -23,16 +25,18 @@ def _nothing(event: Event, deps: Deps) -> list[Event]:
 
 
 async def _consume_once(bus: Bus, service: Service, deps: Deps, **limits: float | None) -> float:
-    """Start the service's consumer, stop it, and return the ack wait its durable has on the server."""
+    """Run the service's consumer until it is pulling, stop it; returns the ack wait of its durable on the server."""
     stop = asyncio.Event()
     task = asyncio.create_task(bus.consume(service, service.subscriptions[0], deps, stop, max_deliver=3, **limits))
     durable = service.durable(service.subscriptions[0])
-    while True:
-        try:
+    deadline = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < deadline:
+        with contextlib.suppress(NotFoundError):
             info = await bus.js.consumer_info("MD_EPISODE", durable)
-            break
-        except Exception:
-            await asyncio.sleep(0.05)
+            # A waiting pull request: the consumer loop is past creating (or updating) its durable.
+            if info.num_waiting:
+                break
+        await asyncio.sleep(0.05)
     stop.set()
     await task
     return float(info.config.ack_wait or 0)

@@ -97,8 +97,9 @@ def up(root: Path, *, services: list[str] | None = None, ray_cpus: int = 2, time
         state = plan_stack(root, keys, load_services(services), ray_cpus)
         write_env(root, env_lines(state, keys))
         try:
-            for name in ("nats", "s3", "ray"):
-                _launch(root, state, name)
+            for name, record in list(state.processes.items()):
+                if record.kind != "service":
+                    _launch(root, state, name)
             asyncio.run(wait_ready(state, keys, timeout_s, SERVERS))
             S3Store(state.s3_endpoint, keys.s3_access_key, keys.s3_secret_key, state.s3_bucket, secure=False)
             for name, record in list(state.processes.items()):

@@ -119,7 +119,7 @@ def _service(service: Service, root: Path, ports: Ports, keys: StackSecrets, sha
     if service.name == "finishing":
         env |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": keys.ray_token}
     else:
-        env.pop("MD_RAY_ADDRESS")
+        env.pop("MD_RAY_ADDRESS", None)
     if service.name == "studio":
         env |= {
             "MD_ADMIN_KEY": keys.admin_key,
@@ -140,12 +140,16 @@ def _service(service: Service, root: Path, ports: Ports, keys: StackSecrets, sha
 
 
 def plan_stack(root: Path, keys: StackSecrets, services: list[Service], ray_cpus: int) -> StackState:
-    """Every process of a stack in `root`, on fresh free loopback ports; writes nats.conf."""
+    """Every process of a stack in `root`, on fresh free loopback ports; writes nats.conf.
+
+    The Ray head is there only for finishing, its one client.
+    """
     ports = Ports()
-    nats, s3, ray = _nats(root, ports), _s3(root, ports, keys), _ray(root, ports, keys, ray_cpus)
+    nats, s3 = _nats(root, ports), _s3(root, ports, keys)
+    ray = [_ray(root, ports, keys, ray_cpus)] if any(s.name == "finishing" for s in services) else []
     nats_url = f"nats://127.0.0.1:{nats.ports['client']}"
     s3_endpoint = f"127.0.0.1:{s3.ports['s3']}"
-    ray_address = f"127.0.0.1:{ray.ports['gcs']}"
+    ray_address = f"127.0.0.1:{ray[0].ports['gcs']}" if ray else ""
     shared = {
         "MD_NATS_URL": nats_url,
         "MD_STORE": "s3",
@@ -154,10 +158,9 @@ def plan_stack(root: Path, keys: StackSecrets, services: list[Service], ray_cpus
         "MD_S3_BUCKET": BUCKET,
         "MD_S3_ACCESS_KEY": keys.s3_access_key,
         "MD_S3_SECRET_KEY": keys.s3_secret_key,
-        "MD_RAY_ADDRESS": ray_address,
         "MD_ACK_WAIT_MAX_S": f"{ACK_WAIT_MAX_S:g}",
-    }
-    records = [nats, s3, ray, *(_service(s, root, ports, keys, shared) for s in services)]
+    } | ({"MD_RAY_ADDRESS": ray_address} if ray else {})
+    records = [nats, s3, *ray, *(_service(s, root, ports, keys, shared) for s in services)]
     gateway = next((r.env["MD_GRPC_LISTEN"] for r in records if r.name == "studio"), "")
     return StackState(
         root=str(root),

@@ -48,7 +48,8 @@ async def bucket_ready(state: StackState, keys: StackSecrets) -> list[str]:
 
 
 async def ray_ready(state: StackState, keys: StackSecrets) -> list[str]:
-    return [] if _listening(state.processes["ray"].ports["gcs"]) else ["Ray head (GCS) not listening"]
+    ray = state.processes.get("ray")
+    return [] if ray is None or _listening(ray.ports["gcs"]) else ["Ray head (GCS) not listening"]
 
 
 async def consumers_ready(state: StackState, keys: StackSecrets) -> list[str]:

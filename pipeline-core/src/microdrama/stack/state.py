@@ -52,6 +52,7 @@ class StackState(BaseModel):
     nats_monitor: str
     s3_endpoint: str
     s3_bucket: str
+    # "" when no service needs Ray (finishing is its one client).
     ray_address: str
     # In start order; stopped in reverse kind order (services first, NATS last).
     processes: dict[str, ProcessRecord]
@@ -111,7 +112,8 @@ def env_lines(state: StackState, keys: StackSecrets) -> dict[str, str]:
         "MD_S3_BUCKET": state.s3_bucket,
         "MD_S3_ACCESS_KEY": keys.s3_access_key,
         "MD_S3_SECRET_KEY": keys.s3_secret_key,
-        "MD_RAY_ADDRESS": state.ray_address,
+        **({"MD_RAY_ADDRESS": state.ray_address} if state.ray_address else {}),
+        # Kept even without a Ray head: a later `up` of this folder reuses every key.
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN": keys.ray_token,
     }
