@@ -42,14 +42,20 @@ class Bus:
 
     @classmethod
     async def connect(cls, url: str, *, name: str = "microdrama", replicas: int = 1) -> Bus:
+        nc = NATS()
+
+        async def disconnected() -> None:
+            if not nc.is_closed:  # our own close or drain is no trouble
+                log.warning("nats disconnected")
+
         # Reconnects forever; the callbacks put connection trouble in the structured log (not raw tracebacks).
-        nc = await nats.connect(
+        await nc.connect(
             url,
             name=name,
             max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
+            reconnect_time_wait=0.5,  # type: ignore[arg-type]  # seconds; nats-py annotates int, sleeps a float
             error_cb=_log_error,
-            disconnected_cb=_log_disconnected,
+            disconnected_cb=disconnected,
             reconnected_cb=_log_reconnected,
         )
         return cls(nc, replicas=replicas)
@@ -196,10 +202,6 @@ class Bus:
 
 async def _log_error(exc: Exception) -> None:
     log.warning("nats connection error", error=repr(exc))
-
-
-async def _log_disconnected() -> None:
-    log.warning("nats disconnected")
 
 
 async def _log_reconnected() -> None:
