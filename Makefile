@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 SERVICES := studio script character generation finishing audio qc delivery
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
+STACK ?= out/stack
 
-.PHONY: all setup demo test unit lint proto-lint format protos bench bench-finishing bench-models images clean
+.PHONY: all setup demo up down test unit lint proto-lint format protos bench bench-finishing bench-models images clean
 
 all: test
 
@@ -24,6 +25,13 @@ protos: setup
 
 demo: $(STAMP)
 	$(BIN)/microdrama run examples/the-last-heir --out $(OUT)
+
+# The local stack: every service its own process (logs, keys and addresses in $(STACK)/).
+up: $(STAMP)
+	$(BIN)/microdrama up --out $(STACK)
+
+down: $(STAMP)
+	$(BIN)/microdrama down --out $(STACK)
 
 BUF := $(VENV)/buf/node_modules/.bin/buf
 

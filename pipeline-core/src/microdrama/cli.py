@@ -24,6 +24,7 @@ from microdrama.logs import configure_logging
 from microdrama.models.cli import add_commands as add_model_commands
 from microdrama.orchestrate import EpisodeOutcome, run_series
 from microdrama.settings import Settings
+from microdrama.stack.cli import add_commands as add_stack_commands
 from microdrama.telemetry import configure_tracing
 
 Doc = dict[str, Any]
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub)
     add_partner_commands(sub)
     add_model_commands(sub)
+    add_stack_commands(sub)
     return parser
 
 

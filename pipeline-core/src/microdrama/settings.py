@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = None
     bootstrap_tenant: str | None = None
     bootstrap_api_key: SecretStr | None = None
+    # Caps every consumer's ack wait, the longer ones of slow handlers too (heartbeats keep their messages):
+    # how long the message of a crashed worker waits before it is redelivered.
+    ack_wait_max_s: float | None = None
 
     def media_limits(self) -> MediaLimits:
         return MediaLimits(

@@ -47,7 +47,22 @@ class Bus:
     async def connect(
         cls, url: str, *, name: str = "microdrama", replicas: int = 1, metrics: Metrics | None = None
     ) -> Bus:
-        nc = await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+        nc = NATS()
+
+        async def disconnected() -> None:
+            if not nc.is_closed:  # our own close or drain is no trouble
+                log.warning("nats disconnected")
+
+        # Reconnects forever; the callbacks put connection trouble in the structured log (not raw tracebacks).
+        await nc.connect(
+            url,
+            name=name,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,  # type: ignore[arg-type]  # seconds; nats-py annotates int, sleeps a float
+            error_cb=_log_error,
+            disconnected_cb=disconnected,
+            reconnected_cb=_log_reconnected,
+        )
         return cls(nc, replicas=replicas, metrics=metrics)
 
     def _count(self, subject: str, outcome: str, started: float) -> None:
@@ -94,10 +109,11 @@ class Bus:
         *,
         max_deliver: int,
         ack_wait_s: float,
+        ack_wait_max_s: float | None = None,
     ) -> None:
         """Pull, handle and ack one message at a time until `stop` is set, then finish the one in hand."""
         durable = service.durable(sub)
-        ack_wait = sub.ack_wait_s or ack_wait_s
+        ack_wait = min(sub.ack_wait_s or ack_wait_s, ack_wait_max_s or float("inf"))
         retries = max_deliver
         max_deliver = sub.max_deliver or max_deliver
         config = ConsumerConfig(
@@ -109,7 +125,10 @@ class Bus:
             filter_subject=sub.subject,
             max_ack_pending=64,
         )
-        psub = await self.js.pull_subscribe(sub.subject, durable=durable, stream=stream_for(sub.subject), config=config)
+        stream = stream_for(sub.subject)
+        # Create or update: changed settings (ack wait, max deliver) also reach a durable that already exists.
+        await self.js.add_consumer(stream, config)
+        psub = await self.js.pull_subscribe_bind(durable=durable, stream=stream)
         bound = log.bind(service=service.name, consumer=durable)
         while not stop.is_set():
             try:
@@ -118,8 +137,17 @@ class Bus:
                 continue
             except nats.errors.ConnectionClosedError:
                 return
+            except nats.errors.Error as exc:  # NATS restarting: JetStream answers again once it is back
+                bound.warning("fetch failed", error=repr(exc))
+                await asyncio.sleep(NOT_READY_DELAY_S)
+                continue
             for msg in msgs:
-                await self._handle(service, sub, deps, msg, (max_deliver, retries), ack_wait, bound)
+                try:
+                    await self._handle(service, sub, deps, msg, (max_deliver, retries), ack_wait, bound)
+                except (nats.errors.Error, TimeoutError) as exc:
+                    # NATS went away before the outputs or the ack got through: the message stays unacked
+                    # and comes back after the ack wait; outputs are deduplicated by their event ids.
+                    bound.warning("message left for redelivery", subject=msg.subject, error=repr(exc))
         with contextlib.suppress(Exception):
             await psub.unsubscribe()
 
@@ -186,6 +214,14 @@ class Bus:
         headers.pop("Nats-Msg-Id", None)
         await self.js.publish(dead_letter_subject(service.name, msg.subject), msg.data, headers=headers)
         await msg.term()
+
+
+async def _log_error(exc: Exception) -> None:
+    log.warning("nats connection error", error=repr(exc))
+
+
+async def _log_reconnected() -> None:
+    log.info("nats reconnected")
 
 
 async def _heartbeat(msg: Msg, every: float) -> None:

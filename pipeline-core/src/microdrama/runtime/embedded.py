@@ -66,6 +66,7 @@ class EmbeddedStack:
                         self._stop,
                         max_deliver=self.settings.max_deliver,
                         ack_wait_s=self.settings.ack_wait_s,
+                        ack_wait_max_s=self.settings.ack_wait_max_s,
                     )
                     self._tasks.append(asyncio.create_task(coro, name=service.durable(sub)))
             log.info("stack started", nats=self.nats_url, services=[s.name for s in self.services])

@@ -11,6 +11,9 @@ import ray
 
 from microdrama.runtime.stages import Progress, StageFactory
 
+# Restarts of one stage actor (and retries of the item it held) before the stage fails.
+ACTOR_RESTARTS = 3
+
 
 class _StageActor:
     def __init__(self, factory: StageFactory) -> None:
@@ -57,7 +60,11 @@ class RayRunner:
         by_cpu = int(total_cpus // max(res.num_cpus, 0.01))
         by_gpu = int(total_gpus // num_gpus) if num_gpus else len(items)
         count = max(1, min(len(items), by_cpu, by_gpu, self.max_actors or len(items)))
-        actor_cls: Any = ray.remote(num_cpus=res.num_cpus, num_gpus=num_gpus)(_StageActor)
+        # A lost actor (its worker or node died) is started again, set up afresh, and the item it had is
+        # retried on it; stages write outputs keyed by their inputs, so a redone item gives the same bytes.
+        actor_cls: Any = ray.remote(
+            num_cpus=res.num_cpus, num_gpus=num_gpus, max_restarts=ACTOR_RESTARTS, max_task_retries=ACTOR_RESTARTS
+        )(_StageActor)
         actors = [actor_cls.remote(factory) for _ in range(count)]
         try:
             pending: dict[Any, int] = {}
