@@ -58,6 +58,7 @@ class Stack:
     root: Path
     state: StackState
     settings: Settings
+    api_key: str
 
     @property
     def store(self) -> ObjectStore:
@@ -81,7 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s3_secret_key=keys.s3_secret_key,
     )
     try:
-        yield Stack(root, state, settings)
+        yield Stack(root, state, settings, keys.api_key)
     finally:
         down(root)
 
