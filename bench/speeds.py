@@ -12,7 +12,7 @@ import numpy as np
 
 from bench import ffmpeg_chain
 from microdrama.finishing.stages.deflicker import deflicker, flicker_curve
-from microdrama.finishing.stages.detail import resample, upscale
+from microdrama.finishing.stages.detail import Resampler, upscale
 from microdrama.finishing.template import DeflickerSection
 from microdrama.finishing.yuv import BLACK, plane, to_yuv420
 
@@ -62,10 +62,11 @@ def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSec
         _fps(len(big), ffmpeg(big_yuv, [("deflicker", f"size={settings.window}")])),
     )
     scale = f"{size[0]}:{size[1]}:flags=lanczos"
+    resample = Resampler(*size, "lanczos")
     resample_speed = Speed(
         f"Lanczos resampling {raw[0].shape[1]}x{raw[0].shape[0]} to {size[0]}x{size[1]}",
         # What the master pass does: the shot's RGB to yuv420p at its size, swscale to yuv420p at the master size.
-        _fps(len(raw), lambda: [resample(to_yuv420(f), *size, "lanczos") for f in raw]),
+        _fps(len(raw), lambda: [resample(to_yuv420(f)) for f in raw]),
         _fps(len(raw), ffmpeg(raw_yuv, [("scale", scale)])),
     )
     return [deflicker_speed, resample_speed]

@@ -22,6 +22,7 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from microdrama.finishing.measure import edge_strength
 from microdrama.finishing.stages.base import ShotItem, StoreFactory, StoreStage
@@ -40,9 +41,16 @@ def upscale(rgb: np.ndarray, width: int, height: int, resampler: str) -> np.ndar
     return frame.reformat(width, height, format="gbrp", interpolation=resampler.upper()).to_ndarray(format="rgb24")
 
 
-def resample(frame: av.VideoFrame, width: int, height: int, resampler: str) -> av.VideoFrame:
-    """A yuv420p frame at width x height: swscale scales the planes."""
-    return frame.reformat(width, height, format="yuv420p", interpolation=resampler.upper())
+class Resampler:
+    """yuv420p frames to width x height by swscale, one scaler kept for the whole shot: a fresh one per
+    frame rebuilds its filter tables, which cost several times the scaling itself (seen here)."""
+
+    def __init__(self, width: int, height: int, method: str) -> None:
+        self.width, self.height, self.method = width, height, method.upper()
+        self._scaler = VideoReformatter()
+
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+        return self._scaler.reformat(frame, self.width, self.height, format="yuv420p", interpolation=self.method)
 
 
 def sharpen_luma(frame: av.VideoFrame, amount: float, sigma: float) -> av.VideoFrame:
@@ -133,5 +141,6 @@ class DetailStage(StoreStage):
     def run(self, item: DetailItem) -> DetailCurve:
         s = self.settings
         frames = [frame for _, frame in self.sample(item.src_key, item.frames, SAMPLE_FRAMES)]
-        samples = [plane(resample(to_yuv420(f), s.width, s.height, s.resampler), 0) for f in frames]
+        resample = Resampler(s.width, s.height, s.resampler)
+        samples = [plane(resample(to_yuv420(f)), 0) for f in frames]
         return detail_curve(samples, np.linspace(0.0, s.max_sharpen, CURVE_POINTS), s.sharpen_sigma)

@@ -17,7 +17,7 @@ import numpy as np
 from microdrama.finishing.measure import ShotStats
 from microdrama.finishing.stages.base import EncodedFrame, Rendered, ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.stages.deflicker import FlickerCurve, deflicker, shot_curve
-from microdrama.finishing.stages.detail import resample, sharpen_luma
+from microdrama.finishing.stages.detail import Resampler, sharpen_luma
 from microdrama.finishing.stages.grade import GradeDecision
 from microdrama.finishing.template import DeflickerSection, EncodeSection, UpscaleSection
 from microdrama.finishing.yuv import to_rgb, to_yuv420
@@ -51,6 +51,7 @@ def finisher(
 ) -> Callable[[np.ndarray], EncodedFrame]:
     """The per-frame pass for one shot; call it on the shot's frames in order."""
     index = 0
+    resample = Resampler(upscale.width, upscale.height, upscale.resampler)
 
     def finish(rgb: np.ndarray) -> EncodedFrame:
         nonlocal index
@@ -58,7 +59,7 @@ def finisher(
         if curve is not None:
             deflicker(small, curve.tables(index))
         index += 1
-        big = resample(small, upscale.width, upscale.height, upscale.resampler)
+        big = resample(small)
         return EncodedFrame(sharpen_luma(big, amount, upscale.sharpen_sigma), to_rgb(small))
 
     return finish
