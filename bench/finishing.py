@@ -89,9 +89,12 @@ def document(tables: list[report.Table], machine: str, args: argparse.Namespace,
             "- ffmpeg baseline: libavfilter through PyAV on the same raw takes: `deflicker=size=<template window>`, "
             "`scale=W:H:flags=lanczos`, `unsharp`; encoded by the same libx264 encoder and settings. "
             "`minterpolate` is measured on the dropped-frame case.",
-            "- Resampling alone: microdrama's arm is what its master stage does, the shot's RGB frames converted to "
-            "BT.709 yuv420p and resampled by swscale to the master size (conversion included); ffmpeg's arm scales "
-            "yuv420p frames already converted.",
+            "- Deflicker alone: both arms get the same yuv420p frames at the master size; microdrama's arm takes "
+            "per-frame plane means (every 8th row and column), fits the flicker curve and applies its three lookup "
+            "tables per frame, as the master pass does.",
+            "- Resampling alone: microdrama's arm is what its master pass does, the shot's RGB frames converted to "
+            "BT.709 yuv420p at their own size and resampled by swscale to the master size (conversion included); "
+            "ffmpeg's arm scales yuv420p frames already converted.",
             "- The default master is 2160x3840; the benchmark defaults to 1080x1920 so a run takes minutes on "
             "2 cores. Run `--master 2160x3840` for the 4K numbers (libx264 at 4K runs ~2-10 fps here).",
             "- Targets (issue 3) are judged on the median of the episodes.",

@@ -7,16 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-import cv2
+import av
 import numpy as np
 
 from bench import ffmpeg_chain
-from microdrama.finishing.measure import ShotStats
-from microdrama.finishing.stages.deflicker import apply_gain, flicker_gains
-from microdrama.finishing.stages.detail import upscale, upscale_yuv
+from microdrama.finishing.stages.deflicker import deflicker, flicker_curve
+from microdrama.finishing.stages.detail import Resampler, upscale
 from microdrama.finishing.template import DeflickerSection
+from microdrama.finishing.yuv import BLACK, plane, to_yuv420
 
 REPEATS = 3
+STATS_STEP = 8
 TIME_BASE = Fraction(1, 24)
 
 
@@ -37,16 +38,13 @@ def _fps(frames: int, work: Callable[[], object]) -> float:
     return frames / best
 
 
-def _deflicker(frames: list[np.ndarray], settings: DeflickerSection) -> list[np.ndarray]:
-    """The deflicker stage's work: per-frame means, the smoothed gains, one LUT per frame."""
-    means = np.array([cv2.mean(f)[:3] for f in frames])
-    zeros = np.zeros_like(means)
-    # flicker_gains reads only the RGB means; the Lab statistics belong to the grade stage.
-    height, width = frames[0].shape[:2]
-    stats = ShotStats(
-        width=width, height=height, fps=TIME_BASE**-1, rgb_mean=means, lab_mean=zeros, lab_sq_mean=zeros, sharpness=0.0
-    )
-    return [apply_gain(f, g) for f, g in zip(frames, flicker_gains(stats, settings), strict=True)]
+def _deflicker(frames: list[av.VideoFrame], settings: DeflickerSection) -> list[av.VideoFrame]:
+    """The deflicker's work on yuv420p frames: per-frame plane means (on every STATS_STEP-th row and
+    column, as cheap as the statistics the analysis pass gathers), the smoothed curve, three tables a frame."""
+    means = np.array([[plane(f, k)[::STATS_STEP, ::STATS_STEP].mean() for k in range(3)] for f in frames])
+    luma = (means[:, 0] - BLACK) * 255 / 219  # mean luma 0-255, the scale scene cuts are judged on
+    curve = flicker_curve(means, settings, luma)
+    return [deflicker(f, curve.tables(i)) for i, f in enumerate(frames)]
 
 
 def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSection) -> list[Speed]:
@@ -58,16 +56,17 @@ def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSec
     def ffmpeg(frames: list, filters: ffmpeg_chain.Filters) -> Callable[[], object]:
         return lambda: list(ffmpeg_chain.filtered(frames, filters, TIME_BASE))
 
-    deflicker = Speed(
+    deflicker_speed = Speed(
         f"deflicker at {size[0]}x{size[1]}",
-        _fps(len(big), lambda: _deflicker(big, settings)),
+        _fps(len(big), lambda: _deflicker(big_yuv, settings)),
         _fps(len(big), ffmpeg(big_yuv, [("deflicker", f"size={settings.window}")])),
     )
     scale = f"{size[0]}:{size[1]}:flags=lanczos"
-    resample = Speed(
+    resample = Resampler(*size, "lanczos")
+    resample_speed = Speed(
         f"Lanczos resampling {raw[0].shape[1]}x{raw[0].shape[0]} to {size[0]}x{size[1]}",
-        # What the master stage does: the shot's RGB to the encoder's yuv420p at the master size.
-        _fps(len(raw), lambda: [upscale_yuv(f, *size, "lanczos") for f in raw]),
+        # What the master pass does: the shot's RGB to yuv420p at its size, swscale to yuv420p at the master size.
+        _fps(len(raw), lambda: [resample(to_yuv420(f)) for f in raw]),
         _fps(len(raw), ffmpeg(raw_yuv, [("scale", scale)])),
     )
-    return [deflicker, resample]
+    return [deflicker_speed, resample_speed]

@@ -3,14 +3,12 @@ from pathlib import Path
 
 import numpy as np
 
-from microdrama.finishing.stages.analysis import AnalysisStage
-from microdrama.finishing.stages.base import ShotItem
-from microdrama.finishing.stages.deflicker import DeflickerItem, DeflickerStage
+from microdrama.finishing import finish_episode
 from microdrama.finishing.template import DeflickerSection
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
 
-from .synth import FRAMES, PREFIX, decode, frames_of, put_clip, scene
+from .synth import FRAMES, PREFIX, decode, frames_of, put_clip, scene, template
 
 T = np.arange(FRAMES)
 FLICKER = 1 + 0.08 * np.sin(2 * np.pi * T / 5)
@@ -21,15 +19,24 @@ def mean_luma(frames: np.ndarray) -> np.ndarray:
 
 
 def deflicker(tmp_path: Path, gains: np.ndarray, settings: DeflickerSection | None = None) -> np.ndarray:
-    """Mean luma per frame of the input clip and of the deflickered intermediate."""
-    store_factory = partial(LocalStore, tmp_path / "store")
-    store = store_factory()
+    """Mean luma per frame of the input clip and of the finished shot, deflicker being the only change."""
+    store = LocalStore(tmp_path / "store")
     key = put_clip(store, "take", frames_of(scene(7), gains))
-    runner = InProcessRunner()
-    stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("take", key, f"{PREFIX}/a.json")])[0]
-    item = DeflickerItem("take", key, f"{PREFIX}/d.json", f"{PREFIX}/d.mkv", stats)
-    out = runner.map(partial(DeflickerStage, store_factory, settings or DeflickerSection()), [item])[0]
-    return np.stack([mean_luma(decode(store, key)), mean_luma(decode(store, out.key))])
+    only_deflicker = template(
+        deflicker=(settings or DeflickerSection()).model_dump(),
+        grade={"enabled": False},
+        face={"enabled": False},
+        motion={"repair_judder": False},
+        upscale={"sharpen": 0.0, "detail_match": False},
+    )
+    result = finish_episode(
+        [("take", key)],
+        only_deflicker,
+        runner=InProcessRunner(),
+        store_factory=partial(LocalStore, tmp_path / "store"),
+        prefix=PREFIX,
+    )
+    return np.stack([mean_luma(decode(store, key)), mean_luma(decode(store, result.shot_keys["take"]))])
 
 
 def jitter(luma: np.ndarray) -> float:
@@ -55,7 +62,8 @@ def test_a_fade_under_flicker_is_kept(tmp_path: Path) -> None:
 def test_lights_switched_on_stay_a_step_not_a_ramp(tmp_path: Path) -> None:
     step = np.where(T < FRAMES // 2, 0.6, 1.2)
     before, after = deflicker(tmp_path, step)
-    assert np.abs(after - before).max() < 1.0
+    _, plain = deflicker(tmp_path / "off", step, DeflickerSection(enabled=False))  # the same chain, no deflicker
+    assert np.abs(after - plain).max() < 1.0
     # Without the scene-cut reset the same smoothing bleeds the step into its neighbours.
     _, smeared = deflicker(tmp_path / "no-cut", step, DeflickerSection(scene_cut=255.0))
     assert np.abs(smeared - before).max() > 10.0

@@ -7,6 +7,7 @@ scaling keeps one number comparable between a native take and its 4K master.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -171,17 +172,21 @@ class ShotStats:
 class StatsAccumulator:
     """Collects ShotStats frame by frame, so no stage holds a whole shot in memory to measure it."""
 
-    def __init__(self, fps: Fraction) -> None:
+    def __init__(self, fps: Fraction, size: tuple[int, int] | None = None) -> None:
+        """`size` (w, h): of the pictures recorded, when the frames measured are a smaller copy of them."""
         self._fps = fps
         self._rgb: list[np.ndarray] = []
         self._lab: list[np.ndarray] = []
         self._lab_sq: list[np.ndarray] = []
         self._sharp: list[float] = []
-        self._size = (0, 0)
+        self._size = size or (0, 0)
+        self._fixed_size = size is not None
 
-    def add(self, rgb: np.ndarray) -> None:
+    def add(self, rgb: np.ndarray, full: Callable[[], np.ndarray] | None = None) -> None:
+        """Measure one frame; `full` gives the picture at its recorded size, for sharpness (asked only when due)."""
         height, width = rgb.shape[:2]
-        self._size = (width, height)
+        if not self._fixed_size:
+            self._size = (width, height)
         stride = max(1, height // STATS_ROWS)
         grid = np.ascontiguousarray(rgb[::stride, ::stride])
         lab_mean, lab_std = (v.ravel() for v in cv2.meanStdDev(to_lab(grid)))
@@ -189,7 +194,7 @@ class StatsAccumulator:
         self._lab.append(lab_mean)
         self._lab_sq.append(lab_std**2 + lab_mean**2)
         if (len(self._rgb) - 1) % SHARPNESS_EVERY == 0:
-            self._sharp.append(sharpness(rgb))
+            self._sharp.append(sharpness(full() if full is not None else rgb))
 
     def result(self) -> ShotStats:
         if not self._rgb:

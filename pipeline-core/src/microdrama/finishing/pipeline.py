@@ -1,8 +1,11 @@
 """Finish an episode: every shot through each stage in turn, then one master joined without re-encoding.
 
-Stage by stage across the batch (all analysed, all motion-repaired, all face-steadied, all reframed, all
-deflickered, all graded, all probed for detail, all mastered) so each stage is set up once
-per worker and every shot gets the same settings. Every output key is derived from the
+Stage by stage across the batch: all analysed, all motion-repaired, all face-steadied, all
+reframed (each writes a lossless intermediate only where it changes the picture); then the
+decisions, locked across the episode: every shot's grade against the reference, every
+shot's detail probed and the sharpening amounts matched; then the per-pixel work in one
+fused pass per shot (deflicker, grade, resample, sharpen, encode: stages.master). Each stage
+is set up once per worker and every shot gets the same settings. Every output key is derived from the
 content it depends on (input hashes, template sections, the reference shot, the sharpening
 amount), so a re-run finds its outputs and redoes nothing. A stage with nothing to do for a
 shot (no judder, already the master's aspect) hands the shot on unchanged, keeping its identity.
@@ -28,7 +31,6 @@ from microdrama.finishing.intermediate import SUFFIX as LOSSLESS_SUFFIX
 from microdrama.finishing.measure import ShotStats
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory
-from microdrama.finishing.stages.deflicker import DeflickerItem, DeflickerStage
 from microdrama.finishing.stages.detail import DetailCurve, DetailItem, DetailStage, match_amounts
 from microdrama.finishing.stages.face import (
     FacePassItem,
@@ -39,13 +41,13 @@ from microdrama.finishing.stages.face import (
     face_look,
     reference_look,
 )
-from microdrama.finishing.stages.grade import GradeItem, GradeStage, LabProfile, pick_reference
+from microdrama.finishing.stages.grade import GradeDecision, GradeItem, GradeStage, LabProfile, pick_reference
 from microdrama.finishing.stages.master import SUFFIX as MASTER_SUFFIX
 from microdrama.finishing.stages.master import MasterItem, MasterStage
 from microdrama.finishing.stages.model_upscale import ModelUpscaleItem, ModelUpscaleStage
 from microdrama.finishing.stages.motion import MotionItem, MotionStage
 from microdrama.finishing.stages.reframe import ReframeItem, ReframeStage
-from microdrama.finishing.template import FinishingTemplate, canonical_json, template_hash
+from microdrama.finishing.template import DeflickerSection, FinishingTemplate, canonical_json, template_hash
 from microdrama.keys import KeyError_, check_key
 from microdrama.logs import get_logger
 from microdrama.media.mux import concat_videos
@@ -55,7 +57,7 @@ from microdrama.store.base import ObjectNotFound, ObjectStore, sha256_file
 
 EpisodeProgress = Callable[[str, int, int], None]
 # Part of every stage key: bump it when a stored result record changes form, so old records are not read.
-RECORD_VERSION = "2"
+RECORD_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -284,38 +286,40 @@ class _Episode:
             )
         self._advance("reframe", partial(ReframeStage, self.store_factory, settings), items)
 
-    def deflicker(self) -> None:
-        settings = self.template.deflicker
-        items = []
-        for sid in self.ids:
-            base = self._key("deflicker", sid, self.ident[sid], canonical_json(settings))
-            items.append(
-                DeflickerItem(sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX, self.state[sid].stats)
-            )
-        self._advance("deflicker", partial(DeflickerStage, self.store_factory, settings), items)
-
-    def grade(self, choice: str) -> str:
+    def grade(self, choice: str) -> tuple[str, dict[str, GradeDecision]]:
+        """Decide every shot's grade against the reference; returns the reference and the decisions."""
         settings = self.template.grade
         profiles = {sid: LabProfile.of(self.state[sid].stats) for sid in self.ids}
         reference = _reference(choice, profiles)
+        deflicker = self._deflicker()
         items = []
         for sid in self.ids:
-            base = self._key("grade", sid, self.ident[sid], self.ident[reference], canonical_json(settings))
+            inputs = (
+                self.ident[sid],
+                self.ident[reference],
+                canonical_json(settings),
+                canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
+            )
             items.append(
                 GradeItem(
                     sid,
                     self.state[sid].key,
-                    base + ".json",
-                    base + LOSSLESS_SUFFIX,
+                    self._key("grade", sid, *inputs) + ".json",
                     self.state[sid].stats,
                     profiles[sid],
                     profiles[reference],
                     None if sid == reference else self.state[reference].key,
-                    self.state[reference].stats.frames,
+                    self.state[reference].stats,
+                    deflicker,
                 )
             )
-        self._advance("grade", partial(GradeStage, self.store_factory, settings), items)
-        return reference
+        decisions = self._run(
+            "grade", partial(GradeStage, self.store_factory, settings), items, GradeDecision.from_json
+        )
+        return reference, dict(zip(self.ids, decisions, strict=True))
+
+    def _deflicker(self) -> DeflickerSection | None:
+        return self.template.deflicker if self.template.deflicker.enabled else None
 
     def model_upscale(self) -> None:
         """The template's learned upscaler takes every shot to master size (before detail matching)."""
@@ -343,14 +347,33 @@ class _Episode:
         curves = self._run("detail", partial(DetailStage, self.store_factory, settings), items, DetailCurve.from_json)
         return match_amounts(dict(zip(self.ids, curves, strict=True)), settings.sharpen)
 
-    def master(self, amounts: dict[str, float]) -> str:
-        """Encode every shot at master size, then join them; returns the episode master's key."""
-        upscale, encode = self.template.upscale, self.template.encode
+    def master(self, grades: dict[str, GradeDecision], amounts: dict[str, float]) -> str:
+        """The fused pass (deflicker, grade, resample, sharpen, encode) on every shot, then the join;
+        returns the episode master's key."""
+        upscale, encode, deflicker = self.template.upscale, self.template.encode, self._deflicker()
         items = []
         for sid in self.ids:
-            inputs = (self.ident[sid], canonical_json(upscale), canonical_json(encode), f"{amounts[sid]:.4f}")
+            inputs = (
+                self.ident[sid],
+                canonical_json(upscale),
+                canonical_json(encode),
+                canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
+                canonical_dumps(grades[sid].to_json()),
+                f"{amounts[sid]:.4f}",
+            )
             base = self._key("master", sid, *inputs)
-            items.append(MasterItem(sid, self.state[sid].key, base + ".json", base + MASTER_SUFFIX, amounts[sid]))
+            items.append(
+                MasterItem(
+                    sid,
+                    self.state[sid].key,
+                    base + ".json",
+                    base + MASTER_SUFFIX,
+                    self.state[sid].stats,
+                    deflicker,
+                    grades[sid],
+                    amounts[sid],
+                )
+            )
         self._advance("master", partial(MasterStage, self.store_factory, upscale, encode), items)
         started = time.perf_counter()
         keys = [self.state[sid].key for sid in self.ids]
@@ -381,15 +404,14 @@ def finish_episode(
     run = _Episode(shots, t, runner, store_factory, prefix, progress)
     rate = run.motion()
     run.reframe(run.faces() if t.face.enabled else {})
-    if t.deflicker.enabled:
-        run.deflicker()
-    picked = run.grade(choice) if t.grade.enabled else None
+    picked, grades = run.grade(choice) if t.grade.enabled else (None, {sid: GradeDecision() for sid in run.ids})
     if t.upscale.model:
+        # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master pass.
         run.model_upscale()
     target, amounts = (
         run.match_detail() if t.upscale.detail_match else (None, {sid: t.upscale.sharpen for sid in run.ids})
     )
-    master_key = run.master(amounts)
+    master_key = run.master(grades, amounts)
 
     t_hash = template_hash(t)
     report = {

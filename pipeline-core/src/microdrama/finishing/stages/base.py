@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -24,6 +25,15 @@ StoreFactory = Callable[[], ObjectStore]
 
 # (path, width, height, fps) -> a writer used as a context manager with write(rgb) (and write_frame(yuv frame)).
 WriterFactory = Callable[[Path, int, int, Fraction], Any]
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedFrame:
+    """A frame already in the encoder's YUV (the master's), with the picture its colour is measured on:
+    the same picture at the shot's own size (means do not change with size; measuring 4K would)."""
+
+    frame: av.VideoFrame
+    picture: np.ndarray
 
 
 class JsonResult(Protocol):
@@ -82,17 +92,17 @@ class StoreStage(ABC):
     @abstractmethod
     def run(self, item: Any) -> JsonResult: ...
 
-    def sample(self, key: str, frames: int, count: int) -> list[np.ndarray]:
-        """`count` frames spread evenly over a shot of `frames` frames (all of them if it is shorter)."""
+    def sample(self, key: str, frames: int, count: int) -> list[tuple[int, np.ndarray]]:
+        """(index, frame) of `count` frames spread evenly over a shot of `frames` frames (all if it is shorter)."""
         wanted = set(np.linspace(0, frames - 1, min(count, frames)).round().astype(int).tolist())
         with self.store.local_path(key, PurePosixPath(key).suffix) as src:
-            return [frame for index, frame in enumerate(read_frames(src)) if index in wanted]
+            return [(index, frame) for index, frame in enumerate(read_frames(src)) if index in wanted]
 
     def render(
         self,
         src_key: str,
         dst_key: str,
-        transform: Callable[[np.ndarray], np.ndarray | av.VideoFrame],
+        transform: Callable[[np.ndarray], np.ndarray | EncodedFrame],
         open_writer: WriterFactory,
         size: tuple[int, int] | None = None,
     ) -> Rendered:
@@ -103,15 +113,14 @@ class StoreStage(ABC):
         self,
         src_key: str,
         dst_key: str,
-        produce: Callable[[Iterator[np.ndarray]], Iterable[np.ndarray | av.VideoFrame]],
+        produce: Callable[[Iterator[np.ndarray]], Iterable[np.ndarray | EncodedFrame]],
         open_writer: WriterFactory,
         size: tuple[int, int] | None = None,
         fps: Fraction | None = None,
     ) -> Rendered:
         """Write the frames `produce` makes from the shot's frames (any number); size and fps default to the input's.
 
-        `produce` yields RGB arrays, or frames already in the encoder's YUV (the master's), which go to the
-        writer as they are and are measured in RGB.
+        `produce` yields RGB arrays, or EncodedFrames, which go to the writer as they are.
         """
         with (
             self.store.local_path(src_key, PurePosixPath(src_key).suffix) as src,
@@ -121,12 +130,12 @@ class StoreStage(ABC):
             width, height = size or info.display_size
             rate = fps or info.fps
             out = Path(tmp) / ("out" + PurePosixPath(dst_key).suffix)
-            stats = StatsAccumulator(rate)
+            stats = StatsAccumulator(rate, (width, height))
             with open_writer(out, width, height, rate) as writer:
                 for result in produce(read_frames(src)):
-                    if isinstance(result, av.VideoFrame):
-                        stats.add(result.to_ndarray(format="rgb24"))
-                        writer.write_frame(result)
+                    if isinstance(result, EncodedFrame):
+                        stats.add(result.picture, partial(result.frame.to_ndarray, format="rgb24"))
+                        writer.write_frame(result.frame)
                     else:
                         stats.add(result)
                         writer.write(result)

@@ -1,9 +1,9 @@
 """Upscale, sharpen, and the detail matching that picks each shot's sharpening amount.
 
 The master is made in the encoder's own format: the shot is converted to BT.709 4:2:0 at
-its own size (cheap), swscale resamples the planes to the master size (about 10x faster
-than resampling RGB, then converting the big picture) and only luma is sharpened, as
-ffmpeg's `unsharp` does by default: detail reads in luma, and chroma is not sharpened.
+its own size (finishing.yuv, cheap), swscale resamples the planes to the master size (about
+10x faster than resampling RGB, then converting the big picture) and only luma is sharpened,
+as ffmpeg's `unsharp` does by default: detail reads in luma, and chroma is not sharpened.
 
 Each shot's detail (measure.sharpness at master size) is probed as a function of the
 unsharp-mask amount on a few upscaled sample frames. The episode's target is the detail
@@ -22,10 +22,12 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from microdrama.finishing.measure import edge_strength
 from microdrama.finishing.stages.base import ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.template import UpscaleSection
+from microdrama.finishing.yuv import plane, to_yuv420
 
 SAMPLE_FRAMES = 8
 CURVE_POINTS = 9
@@ -39,24 +41,22 @@ def upscale(rgb: np.ndarray, width: int, height: int, resampler: str) -> np.ndar
     return frame.reformat(width, height, format="gbrp", interpolation=resampler.upper()).to_ndarray(format="rgb24")
 
 
-def upscale_yuv(rgb: np.ndarray, width: int, height: int, resampler: str) -> av.VideoFrame:
-    """The picture as a BT.709 limited-range yuv420p frame at width x height."""
-    small = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-        format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG"
-    )
-    return small.reformat(width, height, format="yuv420p", interpolation=resampler.upper())
+class Resampler:
+    """yuv420p frames to width x height by swscale, one scaler kept for the whole shot: a fresh one per
+    frame rebuilds its filter tables, which cost several times the scaling itself (seen here)."""
 
+    def __init__(self, width: int, height: int, method: str) -> None:
+        self.width, self.height, self.method = width, height, method.upper()
+        self._scaler = VideoReformatter()
 
-def luma(frame: av.VideoFrame) -> np.ndarray:
-    """The frame's Y plane as a writable (height, width) view."""
-    plane = frame.planes[0]
-    return np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+        return self._scaler.reformat(frame, self.width, self.height, format="yuv420p", interpolation=self.method)
 
 
 def sharpen_luma(frame: av.VideoFrame, amount: float, sigma: float) -> av.VideoFrame:
     """Unsharp-mask the frame's luma in place; returns the frame."""
     if amount > 0:
-        y = luma(frame)
+        y = plane(frame, 0)
         y[:] = unsharp(y, fine_blur(y, sigma), amount)
     return frame
 
@@ -130,6 +130,8 @@ class DetailItem(ShotItem):
 
 
 class DetailStage(StoreStage):
+    """Probes a shot's detail at master size against the sharpening amount, on sampled frames."""
+
     name = "detail"
 
     def __init__(self, store_factory: StoreFactory, settings: UpscaleSection) -> None:
@@ -138,6 +140,7 @@ class DetailStage(StoreStage):
 
     def run(self, item: DetailItem) -> DetailCurve:
         s = self.settings
-        frames = self.sample(item.src_key, item.frames, SAMPLE_FRAMES)
-        samples = [luma(upscale_yuv(f, s.width, s.height, s.resampler)) for f in frames]
+        frames = [frame for _, frame in self.sample(item.src_key, item.frames, SAMPLE_FRAMES)]
+        resample = Resampler(s.width, s.height, s.resampler)
+        samples = [plane(resample(to_yuv420(f)), 0) for f in frames]
         return detail_curve(samples, np.linspace(0.0, s.max_sharpen, CURVE_POINTS), s.sharpen_sigma)

@@ -1,5 +1,7 @@
 """Grade match: move every shot's colour onto the episode's reference shot.
 
+This stage decides each shot's grade (a GradeDecision); the master pass applies it.
+
 Where a shot shares regions with the reference (one scene seen again: the same sky, set or
 character), its cast is read there alone (finishing.shared_colour) and undone by per-channel
 gains: content the reference does not show (a meadow entering the frame) cannot pull the
@@ -20,18 +22,18 @@ forced to look like the reference.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
-from microdrama.finishing.intermediate import LosslessWriter
 from microdrama.finishing.measure import ShotStats, from_lab, to_lab
 from microdrama.finishing.shared_colour import cast_gains
-from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
-from microdrama.finishing.stages.deflicker import apply_gain
-from microdrama.finishing.template import GradeSection
+from microdrama.finishing.stages.base import ShotItem, StoreFactory, StoreStage
+from microdrama.finishing.stages.deflicker import shot_curve
+from microdrama.finishing.template import DeflickerSection, GradeSection
 from microdrama.logs import get_logger
 
 SAMPLE_FRAMES = 8  # frames of the shot and of the reference compared for shared regions
@@ -75,53 +77,107 @@ def correction(source: LabProfile, reference: LabProfile, settings: GradeSection
     return gain, offset
 
 
-def transfer(rgb: np.ndarray, source: LabProfile, reference: LabProfile, settings: GradeSection) -> np.ndarray:
-    """The shot's frame with `correction` applied in Lab, as one affine map."""
-    gain, offset = correction(source, reference, settings)
-    matrix = np.hstack([np.diag(gain), offset[:, None]]).astype(np.float32)
-    return from_lab(cv2.transform(to_lab(rgb), matrix))
-
-
 def bounded_gains(gains: np.ndarray, settings: GradeSection) -> np.ndarray:
     """Cast gains at the template's strength, each within 1/max_gain..max_gain."""
     limited = np.clip(gains, 1 / settings.max_gain, settings.max_gain)
     return np.asarray(limited**settings.strength)
 
 
+def apply_gain(rgb: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Per-channel RGB gains through one lookup table, rounded and saturated."""
+    levels = np.arange(256, dtype=np.float64)[:, None] * gain[None, :]
+    lut = np.clip(np.rint(levels), 0, 255).astype(np.uint8).reshape(256, 1, 3)
+    return np.asarray(cv2.LUT(rgb, lut))
+
+
+def _triple(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
+    a, b, c = (round(float(v), 6) for v in values)  # rounded: the decision is part of the master's key
+    return a, b, c
+
+
+@dataclass(frozen=True)
+class GradeDecision:
+    """How one shot's colour moves onto the reference: RGB gains (read in shared regions), else an affine
+    map per Lab channel (statistics), else nothing (the reference itself)."""
+
+    gains: tuple[float, float, float] | None = None
+    lab: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None  # (gain, offset)
+
+    def apply(self, rgb: np.ndarray) -> np.ndarray:
+        if self.gains is not None:
+            return apply_gain(rgb, np.array(self.gains))
+        if self.lab is not None:
+            gain, offset = (np.array(v) for v in self.lab)
+            matrix = np.hstack([np.diag(gain), offset[:, None]]).astype(np.float32)
+            return from_lab(cv2.transform(to_lab(rgb), matrix))
+        return rgb
+
+    def to_json(self) -> dict[str, Any]:
+        return {"gains": self.gains, "lab": self.lab}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> GradeDecision:
+        lab = doc.get("lab")
+        return cls(
+            gains=None if doc.get("gains") is None else _triple(doc["gains"]),
+            lab=None if lab is None else (_triple(lab[0]), _triple(lab[1])),
+        )
+
+
+def decide(
+    shot: Sequence[np.ndarray], reference: Sequence[np.ndarray], item: GradeItem, settings: GradeSection
+) -> GradeDecision:
+    """Gains from the regions the shot shares with the reference, else the bounded Lab statistics match."""
+    gains = cast_gains(shot, reference)
+    if gains is not None:
+        return GradeDecision(gains=_triple(bounded_gains(gains, settings)))
+    gain, offset = correction(item.source, item.reference, settings)
+    return GradeDecision(lab=(_triple(gain), _triple(offset)))
+
+
+def steadied(
+    samples: Sequence[tuple[int, np.ndarray]], stats: ShotStats, deflicker: DeflickerSection | None
+) -> list[np.ndarray]:
+    """Sampled frames with their deflicker gain, so flicker does not read as a difference in colour."""
+    if deflicker is None:
+        return [frame for _, frame in samples]
+    curve = shot_curve(stats, deflicker)
+    return [apply_gain(frame, np.full(3, curve.gain[index])) for index, frame in samples]
+
+
 @dataclass(frozen=True)
 class GradeItem(ShotItem):
-    dst_key: str
     stats: ShotStats
     source: LabProfile
     reference: LabProfile
     reference_key: str | None  # the reference shot's picture; None for the reference itself
-    reference_frames: int
+    reference_stats: ShotStats
+    deflicker: DeflickerSection | None  # the deflicker the master pass applies, None when it is off
 
 
 class GradeStage(StoreStage):
+    """Decides each shot's grade (applied later, in the master pass) from sampled frames of it and the reference."""
+
     name = "grade"
 
     def __init__(self, store_factory: StoreFactory, settings: GradeSection) -> None:
         super().__init__(store_factory)
         self.settings = settings
 
-    def run(self, item: GradeItem) -> Rendered:
+    def run(self, item: GradeItem) -> GradeDecision:
         if item.reference_key is None:
-            return Rendered(key=item.src_key, stats=item.stats)  # the look everything else is matched to
-        shot = self.sample(item.src_key, item.stats.frames, SAMPLE_FRAMES)
-        gains = cast_gains(shot, self.sample(item.reference_key, item.reference_frames, SAMPLE_FRAMES))
+            return GradeDecision()  # the look everything else is matched to
+        shot = steadied(self.sample(item.src_key, item.stats.frames, SAMPLE_FRAMES), item.stats, item.deflicker)
+        reference = steadied(
+            self.sample(item.reference_key, item.reference_stats.frames, SAMPLE_FRAMES),
+            item.reference_stats,
+            item.deflicker,
+        )
+        decision = decide(shot, reference, item, self.settings)
         get_logger(__name__).info(
             "grade matched",
             shot=item.shot_id,
-            by="shared regions" if gains is not None else "Lab statistics",
-            gains=None if gains is None else [round(float(g), 4) for g in gains],
+            by="shared regions" if decision.gains is not None else "Lab statistics",
+            gains=decision.gains,
         )
-        if gains is None:
-            return self.render(
-                item.src_key,
-                item.dst_key,
-                lambda frame: transfer(frame, item.source, item.reference, self.settings),
-                LosslessWriter,
-            )
-        bounded = bounded_gains(gains, self.settings)
-        return self.render(item.src_key, item.dst_key, lambda frame: apply_gain(frame, bounded), LosslessWriter)
+        return decision

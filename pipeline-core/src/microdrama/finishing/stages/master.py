@@ -1,16 +1,26 @@
-"""Master: upscale to the template's size in BT.709 4:2:0, sharpen luma by the shot's matched amount, encode."""
+"""Master: the fused per-pixel pass that applies every locked decision to a shot in one decode -> encode loop.
+
+Per frame, at the shot's own size: the grade (gains or Lab map, decided across the episode),
+the conversion to BT.709 YUV, the deflicker tables (from the shot's locked flicker curve);
+then swscale resamples the planes to the master size in 4:2:0, luma is sharpened by the shot's
+matched amount, and the frame is encoded. Nothing is written in between.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-import av
 import numpy as np
 
-from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
-from microdrama.finishing.stages.detail import sharpen_luma, upscale_yuv
-from microdrama.finishing.template import EncodeSection, UpscaleSection
+from microdrama.finishing.measure import ShotStats
+from microdrama.finishing.stages.base import EncodedFrame, Rendered, ShotItem, StoreFactory, StoreStage
+from microdrama.finishing.stages.deflicker import FlickerCurve, deflicker, shot_curve
+from microdrama.finishing.stages.detail import Resampler, sharpen_luma
+from microdrama.finishing.stages.grade import GradeDecision
+from microdrama.finishing.template import DeflickerSection, EncodeSection, UpscaleSection
+from microdrama.finishing.yuv import to_rgb, to_yuv420
 from microdrama.media.video import EncodeSettings, VideoWriter
 
 SUFFIX = ".mp4"
@@ -30,7 +40,29 @@ def encode_settings(section: EncodeSection) -> EncodeSettings:
 @dataclass(frozen=True)
 class MasterItem(ShotItem):
     dst_key: str
-    amount: float
+    stats: ShotStats  # of the picture mastered: its flicker curve comes from them
+    deflicker: DeflickerSection | None  # None: deflicker is off
+    grade: GradeDecision
+    amount: float  # unsharp amount matched across the episode
+
+
+def finisher(
+    curve: FlickerCurve | None, grade: GradeDecision, upscale: UpscaleSection, amount: float
+) -> Callable[[np.ndarray], EncodedFrame]:
+    """The per-frame pass for one shot; call it on the shot's frames in order."""
+    index = 0
+    resample = Resampler(upscale.width, upscale.height, upscale.resampler)
+
+    def finish(rgb: np.ndarray) -> EncodedFrame:
+        nonlocal index
+        small = to_yuv420(grade.apply(rgb))
+        if curve is not None:
+            deflicker(small, curve.tables(index))
+        index += 1
+        big = resample(small)
+        return EncodedFrame(sharpen_luma(big, amount, upscale.sharpen_sigma), to_rgb(small))
+
+    return finish
 
 
 class MasterStage(StoreStage):
@@ -43,14 +75,11 @@ class MasterStage(StoreStage):
 
     def run(self, item: MasterItem) -> Rendered:
         s = self.upscale_settings
-
-        def finish(frame: np.ndarray) -> av.VideoFrame:
-            return sharpen_luma(upscale_yuv(frame, s.width, s.height, s.resampler), item.amount, s.sharpen_sigma)
-
+        curve = None if item.deflicker is None else shot_curve(item.stats, item.deflicker)
         return self.render(
             item.src_key,
             item.dst_key,
-            finish,
+            finisher(curve, item.grade, s, item.amount),
             partial(VideoWriter, settings=self.encode_settings),
             size=(s.width, s.height),
         )
