@@ -65,9 +65,10 @@ test: $(STAMP) lint
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-# Container images (infra/docker/, services/*/Dockerfile); skipped with a message where Docker is absent.
+# Container images (infra/docker/: base, one per service from service.Dockerfile, finishing GPU); skipped with a message where Docker is absent.
 IMAGE_REGISTRY ?= ghcr.io/microdrama
 IMAGE_TAG ?= $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' charts/microdrama/Chart.yaml)
+RAY_VERSION ?= $(shell sed -n 's/^  version: "\([0-9.]*\)".*/\1/p' charts/microdrama/values.yaml | head -1)
 IMAGE_ARGS := --build-arg WHEELS_IMAGE=microdrama-wheels:$(IMAGE_TAG) --build-arg BASE_IMAGE=microdrama-base:$(IMAGE_TAG)
 
 images:
@@ -76,7 +77,9 @@ images:
 	docker build -f infra/docker/base.Dockerfile --target wheels -t microdrama-wheels:$(IMAGE_TAG) .; \
 	docker build -f infra/docker/base.Dockerfile --target runtime -t microdrama-base:$(IMAGE_TAG) .; \
 	for s in $(SERVICES); do \
-	  docker build -f services/$$s/Dockerfile $(IMAGE_ARGS) -t $(IMAGE_REGISTRY)/$$s:$(IMAGE_TAG) services/$$s; \
+	  extra=""; if [ $$s = finishing ]; then extra="ray[default]==$(RAY_VERSION)"; fi; \
+	  docker build -f infra/docker/service.Dockerfile $(IMAGE_ARGS) --build-arg SERVICE=$$s \
+	    --build-arg EXTRA_PACKAGES="$$extra" -t $(IMAGE_REGISTRY)/$$s:$(IMAGE_TAG) infra/docker; \
 	done; \
 	docker build -f infra/docker/finishing-gpu.Dockerfile $(IMAGE_ARGS) -t $(IMAGE_REGISTRY)/finishing-gpu:$(IMAGE_TAG) infra/docker
 

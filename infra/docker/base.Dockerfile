@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
 # Stages shared by every microdrama image; `make images` builds them once, then each
-# services/<name>/Dockerfile adds its service's package on top (docs/deploy.md, "Images").
+# infra/docker/service.Dockerfile adds one service's package on top (docs/deploy.md, "Images").
 #   wheels:  every wheel the services need (pipeline-core's protobuf code is generated while its
 #            wheel builds), built once so all images carry identical versions, Ray included.
 #   runtime: Python slim, uid 10001, a venv with microdrama; no compilers, no wheels, no build cache.
