@@ -6,9 +6,9 @@ import copy
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import torch
 
+from microdrama.models.backends.tensors import DeviceTensorBackend
 from microdrama.models.weights import LoadedWeights
 
 
@@ -19,7 +19,7 @@ class TorchConfig:
     channels_last: bool = True
 
 
-class TorchBackend:
+class TorchBackend(DeviceTensorBackend):
     name = "torch"
 
     def __init__(self, loaded: LoadedWeights, config: TorchConfig) -> None:
@@ -37,17 +37,6 @@ class TorchBackend:
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x.to(dtype=self.dtype).contiguous(memory_format=self.layout)).float()
-
-    @torch.inference_mode()
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return self._run(torch.from_numpy(x).to(self.device)).cpu().numpy()
-
-    @torch.inference_mode()
-    def upscale(self, frames: np.ndarray) -> np.ndarray:
-        # uint8 crosses to the device (a quarter of float32's bytes); conversion both ways happens there.
-        x = torch.from_numpy(frames).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
-        y = self._run(x).clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
-        return y.permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
     def describe(self) -> str:
         precision = "fp16" if self.config.half else "fp32"

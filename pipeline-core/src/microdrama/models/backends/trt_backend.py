@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
+from microdrama.models.backends.tensors import DeviceTensorBackend
 from microdrama.models.onnx_export import INPUT, OUTPUT
 from microdrama.models.trt_cache import BuildResult, EngineKey, Profile, Shape, get_or_build
 
@@ -68,7 +68,7 @@ def build_engine(onnx_path: Path, key: EngineKey, workspace_gb: float) -> BuildR
     return BuildResult(None if serialized is None else bytes(serialized), "\n".join(lines))
 
 
-class TrtBackend:
+class TrtBackend(DeviceTensorBackend):
     name = "tensorrt"
 
     def __init__(self, onnx_path: Path, scale: int, config: TrtConfig, cache_dir: Path) -> None:
@@ -114,16 +114,6 @@ class TrtBackend:
         if not context.execute_async_v3(torch.cuda.current_stream(self.device).cuda_stream):
             raise RuntimeError(f"TensorRT inference failed for input {(n, c, h, w)}")
         return out
-
-    @torch.inference_mode()
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return self._run(torch.from_numpy(x).to(self.device)).cpu().numpy()
-
-    @torch.inference_mode()
-    def upscale(self, frames: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(frames).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
-        y = self._run(x).clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
-        return y.permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
     def describe(self) -> str:
         precision = "fp16" if self.config.half else "fp32"
