@@ -11,7 +11,7 @@ import numpy as np
 
 from microdrama.finishing.template import FinishingTemplate, parse_template
 from microdrama.keys import episode_key
-from microdrama.media.video import EncodeSettings, VideoWriter, read_video
+from microdrama.media.video import EncodeSettings, VideoWriter, read_frames
 from microdrama.store.base import ObjectStore
 
 WIDTH, HEIGHT, FRAMES = 72, 128, 24
@@ -70,9 +70,11 @@ def put_clip(store: ObjectStore, name: str, frames: list[np.ndarray], fps: int =
     return key
 
 
-def decode(store: ObjectStore, key: str) -> np.ndarray:
+def decode(store: ObjectStore, key: str, exact_colour: bool = False) -> np.ndarray:
+    """All frames; `exact_colour` converts them as the finishing stages do, to compare a stage's input with
+    its output pixel for pixel."""
     with store.local_path(key, Path(key).suffix) as path:
-        return read_video(path)
+        return np.stack(list(read_frames(path, exact_colour=exact_colour)))
 
 
 def template(**sections: Mapping[str, object]) -> FinishingTemplate:

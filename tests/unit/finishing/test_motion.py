@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from microdrama.finishing.measure import gray
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import Rendered, ShotItem
 from microdrama.finishing.stages.motion import MotionItem, MotionStage, find_judder, measure_motion, plan_retiming
@@ -47,7 +48,7 @@ def through_stage(
     stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("take", key, f"{PREFIX}/a.json")])[0]
     item = MotionItem("take", key, f"{PREFIX}/m.json", f"{PREFIX}/m.mkv", stats, fps, repair)
     out = runner.map(partial(MotionStage, store_factory), [item])[0]
-    return decode(store, key), decode(store, out.key), out, key
+    return decode(store, key, exact_colour=True), decode(store, out.key), out, key
 
 
 def test_a_dropped_frame_padded_by_a_duplicate_is_rebuilt_close_to_the_truth(tmp_path: Path) -> None:
@@ -134,4 +135,7 @@ def test_a_duplicate_in_a_slow_drift_is_found_by_its_plain_difference_and_rebuil
     judder = find_judder(measure_motion(take))
     assert judder.duplicate.nonzero()[0].tolist() == [DROPPED]
     source, out, _, _ = through_stage(tmp_path, take)
-    assert psnr(out[DROPPED], truth[DROPPED]) >= psnr(source[DROPPED], truth[DROPPED]) + 2.0
+    # Luma, as the benchmark measures: the 4:2:0 take lost the truth's chroma detail before any stage ran,
+    # which at half a pixel of drift limits a frame's RGB PSNR more than its position does.
+    rebuilt, duplicated = (psnr(gray(f[DROPPED]), gray(truth[DROPPED])) for f in (out, source))
+    assert rebuilt >= duplicated + 2.0, (rebuilt, duplicated)

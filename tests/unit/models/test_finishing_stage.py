@@ -61,7 +61,7 @@ def test_the_stage_writes_the_models_output_losslessly(tmp_path: Path, models_ho
     [rendered] = InProcessRunner().map(
         partial(ModelUpscaleStage, partial(LocalStore, tmp_path / "store"), settings, models_home), [item]
     )
-    expected = Upscaler(load_weights(weights), UpscaleOptions())(decode(store, src))
+    expected = Upscaler(load_weights(weights), UpscaleOptions())(decode(store, src, exact_colour=True))
     assert np.array_equal(decode(store, rendered.key), expected)
     assert rendered.stats.frames == 6 and store.exists(item.result_key)
 

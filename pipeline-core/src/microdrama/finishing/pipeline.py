@@ -56,8 +56,9 @@ from microdrama.runtime.stages import StageFactory, StageRunner
 from microdrama.store.base import ObjectNotFound, ObjectStore, sha256_file
 
 EpisodeProgress = Callable[[str, int, int], None]
-# Part of every stage key: bump it when a stored result record changes form, so old records are not read.
-RECORD_VERSION = "3"
+# Part of every stage key: bump it when a stored result record changes form or meaning (4: exact-colour
+# decode), so old records are not read.
+RECORD_VERSION = "4"
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,10 @@ def _features(orb: cv2.ORB, rgb: np.ndarray) -> _Features:
 
 
 def _small(picture: np.ndarray) -> np.ndarray:
+    """Area-averaged in float32: averages rounded back to integers would quantise every ratio taken of them."""
     height, width = picture.shape[:2]
     size = (max(1, width // COMPARE_SCALE), max(1, height // COMPARE_SCALE))
-    return np.asarray(cv2.resize(picture, size, interpolation=cv2.INTER_AREA))
+    return np.asarray(cv2.resize(picture.astype(np.float32), size, interpolation=cv2.INTER_AREA))
 
 
 def _pair(shot: _Features, ref: _Features, matcher: cv2.BFMatcher) -> tuple[np.ndarray, np.ndarray] | None:
@@ -62,8 +63,8 @@ def _pair(shot: _Features, ref: _Features, matcher: cv2.BFMatcher) -> tuple[np.n
     height, width = shot.picture.shape[:2]
     warped = cv2.warpPerspective(ref.picture, homography, (width, height), flags=cv2.INTER_LINEAR)
     inside = cv2.warpPerspective(np.full((height, width), 255, np.uint8), homography, (width, height))
-    a, b = _small(shot.picture).astype(np.float32), _small(warped).astype(np.float32)
-    ok = (_small(inside) == 255) & (a.min(axis=-1) > MIN_LEVEL) & (b.min(axis=-1) > MIN_LEVEL)
+    a, b = _small(shot.picture), _small(warped)
+    ok = (_small(inside) > 254.5) & (a.min(axis=-1) > MIN_LEVEL) & (b.min(axis=-1) > MIN_LEVEL)
     ok &= (a.max(axis=-1) < MAX_LEVEL) & (b.max(axis=-1) < MAX_LEVEL)
     if not ok.any():
         return None

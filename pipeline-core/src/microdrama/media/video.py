@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Self
 
 import av
 import numpy as np
+from av.video.reformatter import Interpolation
 
 from microdrama.errors import MediaError
 from microdrama.media.probe import DEFAULT_LIMITS, MediaLimits, probe_video
@@ -18,6 +19,10 @@ from microdrama.media.probe import DEFAULT_LIMITS, MediaLimits, probe_video
 # AVCOL_* values for BT.709 primaries, transfer and matrix; range 1 = limited (MPEG).
 _BT709 = 1
 _LIMITED = 1
+# swscale's default YUV -> RGB path rounds and interpolates chroma coarsely: measured here it moves a
+# picture's mean by 1-1.6 code values (darker and greener). Accurate rounding with full chroma
+# interpolation is unbiased (within 0.1) at two to four times the conversion cost.
+_EXACT_COLOUR = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 
 
 def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
@@ -26,9 +31,13 @@ def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
-def read_frames(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, every: int = 1) -> Iterator[np.ndarray]:
+def read_frames(
+    path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, every: int = 1, exact_colour: bool = False
+) -> Generator[np.ndarray]:
     """Yield upright RGB24 frames (H, W, 3) of a probed and bounded video; with `every`, only every n-th
-    frame is converted (all are still decoded: inter frames depend on each other)."""
+    frame is converted (all are still decoded: inter frames depend on each other). `exact_colour`
+    converts YUV without swscale's default bias, for pictures whose colour is worked on and kept."""
+    interpolation = _EXACT_COLOUR if exact_colour else None
     info = probe_video(path, limits)
     count = 0
     try:
@@ -40,7 +49,7 @@ def read_frames(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, every: i
                 if count > limits.max_frames:
                     raise MediaError(f"more than {limits.max_frames} frames", file=str(path))
                 if (count - 1) % every == 0:
-                    yield _upright(frame.to_ndarray(format="rgb24"), info.rotation)
+                    yield _upright(frame.to_ndarray(format="rgb24", interpolation=interpolation), info.rotation)
     except av.FFmpegError as exc:
         raise MediaError(f"decode failed at frame {count} ({exc})", file=str(path)) from exc
 

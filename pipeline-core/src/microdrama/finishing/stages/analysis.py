@@ -16,6 +16,6 @@ class AnalysisStage(StoreStage):
     def run(self, item: ShotItem) -> ShotStats:
         with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
             stats = StatsAccumulator(probe_video(src).fps)
-            for frame in read_frames(src):
+            for frame in read_frames(src, exact_colour=True):
                 stats.add(frame)
         return stats.result()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -93,10 +95,14 @@ class StoreStage(ABC):
     def run(self, item: Any) -> JsonResult: ...
 
     def sample(self, key: str, frames: int, count: int) -> list[tuple[int, np.ndarray]]:
-        """(index, frame) of `count` frames spread evenly over a shot of `frames` frames (all if it is shorter)."""
-        wanted = set(np.linspace(0, frames - 1, min(count, frames)).round().astype(int).tolist())
-        with self.store.local_path(key, PurePosixPath(key).suffix) as src:
-            return [(index, frame) for index, frame in enumerate(read_frames(src)) if index in wanted]
+        """(index, frame) of up to `count` frames on an even stride over a shot of `frames` frames (all if it
+        is shorter); only those are converted, and decoding stops after the last."""
+        step = max(1, frames // count)
+        with (
+            self.store.local_path(key, PurePosixPath(key).suffix) as src,
+            closing(read_frames(src, every=step, exact_colour=True)) as decoded,
+        ):
+            return [(k * step, frame) for k, frame in enumerate(islice(decoded, count))]
 
     def render(
         self,
@@ -132,7 +138,7 @@ class StoreStage(ABC):
             out = Path(tmp) / ("out" + PurePosixPath(dst_key).suffix)
             stats = StatsAccumulator(rate, (width, height))
             with open_writer(out, width, height, rate) as writer:
-                for result in produce(read_frames(src)):
+                for result in produce(read_frames(src, exact_colour=True)):
                     if isinstance(result, EncodedFrame):
                         stats.add(result.picture, partial(result.frame.to_ndarray, format="rgb24"))
                         writer.write_frame(result.frame)

@@ -17,7 +17,7 @@ bit-identical to the input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -38,7 +38,10 @@ DETECT_ROWS = 360  # detection runs on frames scaled to this height: faces of a 
 MIN_FACE = 1 / 12  # smallest face searched for, as a fraction of frame height
 LINK_IOU = 0.3  # a detection continues a track when it overlaps the track's last box this much
 MAX_GAP = 12  # frames a track may go undetected before it ends
-MIN_HITS, MIN_HIT_RATE = 3, 0.4  # a track shorter or sparser than this is a false detection
+# Faces are detected on every DETECT_EVERY-th frame, boxes in between interpolated: a face moves little
+# in a sixth of a second, and detection is the scan's largest cost.
+DETECT_EVERY = 4
+MIN_HITS, MIN_HIT_RATE = 3, 0.4  # detections: a track shorter or sparser than this is a false detection
 # Ellipse radii as fractions of the box: the skin measured, the core corrected fully, the feather edge.
 MEASURE_AXES, CORE_AXES, EDGE_AXES = (0.32, 0.42), (0.44, 0.58), (0.58, 0.76)
 CENTRE_DROP = 0.06  # a Haar box sits high on the face (brows to lips): the ellipse centre is lowered
@@ -179,10 +182,13 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / (a[2] * a[3] + b[2] * b[3] - inter))
 
 
-def link(detections: Iterable[np.ndarray]) -> list[dict[int, np.ndarray]]:
-    """Tracks ({frame: box}) from per-frame detections: each box joins the best-overlapping open track."""
+def link(detections: Sequence[tuple[int, np.ndarray]], every: int) -> list[dict[int, np.ndarray]]:
+    """Tracks ({frame: box}) from (frame, boxes) detections made on every `every`-th frame: each box
+    joins the best-overlapping open track."""
     tracks: list[dict[int, np.ndarray]] = []
-    for index, boxes in enumerate(detections):
+    # A face seen on every detected frame of a very short shot counts, however few those are.
+    hits = min(MIN_HITS, len(detections))
+    for index, boxes in detections:
         open_tracks = [t for t in tracks if index - max(t) <= MAX_GAP]
         for box in boxes:
             scores = [iou(t[max(t)], box) if index not in t else 0.0 for t in open_tracks]
@@ -191,13 +197,14 @@ def link(detections: Iterable[np.ndarray]) -> list[dict[int, np.ndarray]]:
                 open_tracks[best][index] = box
             else:
                 tracks.append({index: box})
-    return [t for t in tracks if len(t) >= max(MIN_HITS, MIN_HIT_RATE * (max(t) - min(t) + 1))]
+    return [t for t in tracks if len(t) >= max(hits, MIN_HIT_RATE * ((max(t) - min(t)) // every + 1))]
 
 
-def follow(hits: Mapping[int, np.ndarray], window: int) -> tuple[int, np.ndarray]:
-    """(start, boxes): every frame from first to last detection, gaps interpolated, then smoothed in time."""
+def follow(hits: Mapping[int, np.ndarray], window: int, last: int) -> tuple[int, np.ndarray]:
+    """(start, boxes): every frame from the first detection to the frame before the next detection would
+    have been (at most `last`), gaps interpolated (the ends held), then smoothed in time."""
     frames = np.array(sorted(hits))
-    span = np.arange(frames[0], frames[-1] + 1)
+    span = np.arange(frames[0], min(last, frames[-1] + DETECT_EVERY - 1) + 1)
     boxes = np.stack([hits[f] for f in frames])
     # Centre and size are smoothed, not corners: the detector's size wobble must not move the centre.
     centre_size = np.column_stack([boxes[:, :2] + boxes[:, 2:] / 2, boxes[:, 2:]])
@@ -250,16 +257,18 @@ def measure_face(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def scan_faces(frames: Iterable[np.ndarray], again: Iterable[np.ndarray], settings: FaceSettings) -> FaceScan:
-    """Detect and follow faces over `frames`, then measure them over `again` (the same frames, a second read)."""
+    """Detect faces on every DETECT_EVERY-th of `frames` and follow them through all, then measure them
+    over `again` (the same frames, a second read, only taken when a face was found)."""
     detector = load_detector()
-    size = (0, 0)
+    size, count = (0, 0), 0
     detections = []
-    for rgb in frames:
-        size = rgb.shape[:2]
-        detections.append(detect(detector, rgb))
-    followed = [follow(hits, settings.window) for hits in link(detections)]
+    for index, rgb in enumerate(frames):
+        size, count = rgb.shape[:2], index + 1
+        if index % DETECT_EVERY == 0:
+            detections.append((index, detect(detector, rgb)))
+    followed = [follow(hits, settings.window, count - 1) for hits in link(detections, DETECT_EVERY)]
     measured: list[list[tuple[np.ndarray, np.ndarray, float, float]]] = [[] for _ in followed]
-    for index, rgb in enumerate(again):
+    for index, rgb in enumerate(again if followed else ()):
         for (start, boxes), out in zip(followed, measured, strict=True):
             if start <= index < start + len(boxes):
                 out.append(measure_face(rgb, boxes[index - start]))
@@ -267,7 +276,7 @@ def scan_faces(frames: Iterable[np.ndarray], again: Iterable[np.ndarray], settin
     for (start, boxes), rows in zip(followed, measured, strict=True):
         face, back, detail, gain = (np.array(column) for column in zip(*rows, strict=True))
         tracks.append(FaceTrack(start, boxes, face, back, detail, gain))
-    return FaceScan(width=size[1], height=size[0], frames=len(detections), tracks=tuple(tracks))
+    return FaceScan(width=size[1], height=size[0], frames=count, tracks=tuple(tracks))
 
 
 def face_look(scan: FaceScan) -> FaceLook | None:
@@ -355,7 +364,8 @@ class FaceScanStage(StoreStage):
 
     def run(self, item: ShotItem) -> FaceScan:
         with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
-            return scan_faces(read_frames(src), read_frames(src), self.settings)
+            # Detection needs no exact colour; the faces are measured on the picture as the pass will see it.
+            return scan_faces(read_frames(src), read_frames(src, exact_colour=True), self.settings)
 
 
 @dataclass(frozen=True)
