@@ -31,8 +31,8 @@ from microdrama.store.factory import make_store
 from microdrama.submission import Submission, submit_series
 from tests.e2e.conftest import make_series
 
-# Two shots, one small delivery profile, a 360x640 master through five finishing stages (analysis, reframe,
-# deflicker, grade, master): an episode takes well under a minute here.
+# Two shots, one small delivery profile, a 360x640 master through four finishing stages (analysis, reframe,
+# grade, master): an episode takes well under a minute here.
 SCRIPT = """Title: Tiny
 
 INT. KITCHEN - NIGHT

@@ -54,7 +54,7 @@ def test_killed_finishing_and_delivery_restart_and_deliver_once(
 ) -> None:
     submission = submit(stack, series, "crash")
     # Finishing killed once a stage is done for both shots, while later stages run.
-    wait_records(stack, submission, "deflicker", len(SHOTS))
+    wait_records(stack, submission, "grade", len(SHOTS))
     kill(record(stack, "finishing").launched)
     restart(stack.root, "finishing")
     # Delivery killed while it holds the episode's qc_passed message.
@@ -68,7 +68,7 @@ def test_killed_finishing_and_delivery_restart_and_deliver_once(
     assert delivered(stack, doc) == delivered(stack, calm)
     # The restarted finishing resumed from its last completed stages instead of redoing them.
     stages = finishing_report(stack, submission)["stages"]
-    assert stages["analysis"]["reused"] == len(SHOTS) and stages["deflicker"]["reused"] == len(SHOTS)
+    assert stages["analysis"]["reused"] == len(SHOTS) and stages["grade"]["reused"] == len(SHOTS)
 
 
 def test_nats_killed_and_restarted_mid_episode_loses_no_acknowledged_event(
@@ -90,7 +90,7 @@ def test_nats_killed_and_restarted_mid_episode_loses_no_acknowledged_event(
 
 def test_sigterm_mid_handler_drains_then_exits(stack: Stack, series: Path, calm: dict[str, object]) -> None:
     submission = submit(stack, series, "drain")
-    wait_records(stack, submission, "deflicker", len(SHOTS))
+    wait_records(stack, submission, "grade", len(SHOTS))
     finishing = record(stack, "finishing")
     # Asked to stop mid-episode, finishing completes the episode in hand and exits by itself.
     assert stop(finishing.launched, finishing.stop_timeout_s), "finishing had to be killed: it did not drain"
