@@ -236,3 +236,13 @@ def test_stage_api_needs_a_client_certificate_and_runs_the_stage(cluster: Cluste
             stage.Run, stage_pb2.RunRequest(request_id="s2", subject="md.episode.v1.mixed", payload=b""), timeout=10
         )
         assert code == grpc.StatusCode.INVALID_ARGUMENT and "ListInputs" in details
+
+
+def test_operations_and_approval_follow_the_episode(studio: pb_grpc.StudioServiceStub, alpha_submitted: str) -> None:
+    md = auth(ALPHA_KEY)
+    op = studio.GetOperation(pb.GetOperationRequest(name=alpha_submitted), metadata=md, timeout=10).operation
+    assert op.name == alpha_submitted and not op.done and op.episode.id == "ep01"
+    # Only a person's decision on a failed QC sends an episode on: this one has not even been through QC.
+    approve = pb.ApproveEpisodeRequest(request_id="a1", series_id="the-last-heir", episode_id="ep01", note="ok by J.")
+    code, details = code_of(studio.ApproveEpisode, approve, metadata=md, timeout=10)
+    assert code == grpc.StatusCode.FAILED_PRECONDITION and "only an episode whose QC failed" in details
