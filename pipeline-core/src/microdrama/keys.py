@@ -11,14 +11,15 @@ class KeyError_(ValueError):
     """A key segment that could escape its tenant's prefix or is not a plain name."""
 
 
-def _check(segment: str) -> str:
+def check_segment(segment: str) -> str:
+    """One plain id (tenant, series, episode, shot): what every key segment must be."""
     if not isinstance(segment, str) or not _SEGMENT.match(segment) or ".." in segment:
         raise KeyError_(f"invalid key segment {segment!r}: letters, digits, '.', '_', '-' only, no '..'")
     return segment
 
 
 def tenant_key(tenant: str, *parts: str) -> str:
-    return "/".join(["tenants", _check(tenant), *(_check(p) for p in parts)])
+    return "/".join(["tenants", check_segment(tenant), *(check_segment(p) for p in parts)])
 
 
 def series_key(tenant: str, series: str, *parts: str) -> str:
@@ -35,5 +36,5 @@ def check_key(key: str) -> str:
     if len(parts) < 3 or parts[0] != "tenants":
         raise KeyError_(f"invalid object key {key!r}: must start with tenants/<tenant>/")
     for p in parts[1:]:
-        _check(p)
+        check_segment(p)
     return key

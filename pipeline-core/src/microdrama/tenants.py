@@ -13,7 +13,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from microdrama.errors import Conflict, InputError
-from microdrama.keys import KeyError_, tenant_key
+from microdrama.keys import KeyError_, check_segment
 from microdrama.kv import open_bucket
 
 BUCKET = "md_tenants"
@@ -31,7 +31,7 @@ def _fingerprint(api_key: str) -> str:
 
 def check_tenant_name(name: str) -> str:
     try:
-        tenant_key(name)
+        check_segment(name)
     except KeyError_ as exc:
         raise InputError(f"tenant name {name!r} is not a plain name: {exc}") from exc
     return name

@@ -41,7 +41,6 @@ OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 class Caller:
     """Who is calling: a tenant (partner key), the admin, or a peer service (mutual TLS)."""
 
-    request_id: str
     tenant: str | None = None
     admin: bool = False
 
@@ -148,8 +147,8 @@ class _Call:
                 who = await self.owner.auth.authenticate(self.method, self.metadata)
         except Exception as exc:
             await self._fail(exc)
-        who = who or Caller(self.request_id)
-        self.token = CALLER.set(Caller(self.request_id, who.tenant, who.admin))
+        who = who or Caller()
+        self.token = CALLER.set(who)
         if who.tenant:
             self.log = self.log.bind(tenant=who.tenant)
             self.span.set_attribute("md.tenant", who.tenant)

@@ -24,12 +24,11 @@ class GatewayAuth:
 
     async def authenticate(self, method: str, metadata: dict[str, str]) -> Caller:
         token = bearer(metadata)
-        request_id = metadata.get("x-request-id", "")
         if method.startswith(ADMIN_PREFIX):
             if self.admin_key and same_secret(token, self.admin_key):
-                return Caller(request_id, admin=True)
+                return Caller(admin=True)
             raise PermissionDenied("admin calls need the admin key")
         tenant = await self.tenants.resolve(token)
         if tenant is None:
             raise Unauthenticated("the API key is not valid")
-        return Caller(request_id, tenant=tenant)
+        return Caller(tenant=tenant)

@@ -21,7 +21,7 @@ from microdrama.errors import Conflict, InputError, NotFound
 from microdrama.events.catalog import EPISODE_APPROVED
 from microdrama.events.envelope import Event, new_event
 from microdrama.finishing.template import parse_template
-from microdrama.keys import KeyError_, series_key
+from microdrama.keys import KeyError_, check_segment
 from microdrama.layout import bible_key, episode_prefix, reference_key, script_key, template_key
 from microdrama.runtime.calls import tenant
 from microdrama.runtime.requests import RequestLog
@@ -41,7 +41,7 @@ MAX_URL_TTL_S = 7 * 24 * 3600  # the longest an S3 presigned URL may live
 
 def _id(value: str, field: str) -> str:
     try:
-        series_key("t", value)
+        check_segment(value)
     except KeyError_ as exc:
         raise InputError(f"{field} {value!r} is not a valid id: letters, digits, '.', '_', '-'") from exc
     return value

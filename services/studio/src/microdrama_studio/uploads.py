@@ -12,7 +12,7 @@ from md.common.v1.refs_pb2 import EpisodeRef
 from md.studio.v1 import studio_pb2 as pb
 from microdrama.domain.bible import Bible
 from microdrama.errors import InputError, NotFound
-from microdrama.keys import tenant_key
+from microdrama.keys import check_segment
 from microdrama.layout import reference_key, script_key, upload_take_key
 from microdrama.media.probe import MediaLimits, probe_video
 from microdrama.script.fountain import parse_fountain
@@ -76,7 +76,7 @@ def target_of(bible: Bible, tenant: str, header: pb.UploadHeader, limits: MediaL
         suffix = PurePosixPath(header.name).suffix.lower()
         if suffix not in TAKE_SUFFIXES:
             raise InputError(f"a take is one of {', '.join(TAKE_SUFFIXES)}; got {header.name!r}")
-        tenant_key(tenant, header.shot_id)  # the shot id must be a plain name
+        check_segment(header.shot_id)
         ref = EpisodeRef(tenant_id=tenant, series_id=bible.id, episode_id=header.episode_id)
         label = f"{header.episode_id}/{header.shot_id}{suffix}"
         return Target(
