@@ -9,7 +9,8 @@ from pathlib import Path, PurePosixPath
 
 from md.studio.v1 import studio_pb2 as pb
 from microdrama.client.connection import GatewayClient
-from microdrama.domain.bible import load_bible
+from microdrama.domain.bible import Bible, load_bible
+from microdrama.errors import InputError
 from microdrama.store.base import sha256_file
 from microdrama.submission import TAKE_SUFFIXES
 
@@ -40,26 +41,24 @@ def _upload(series_id: str, kind: int, path: Path, name: str, episode: str = "",
     return Upload(header, path)
 
 
-def plan_uploads(series_dir: Path, only: list[str] | None) -> tuple[str, list[str], list[Upload]]:
-    """The series id, its episodes to submit and every file to upload; checks the files exist first."""
-    bible = load_bible(series_dir)
-    episodes = [PurePosixPath(rel).stem for rel in bible.episodes]
+def plan_uploads(series_dir: Path, bible: Bible, only: list[str] | None) -> tuple[list[str], list[Upload]]:
+    """The episodes to submit and every file to upload (references, then each episode's script and takes)."""
+    episodes = {PurePosixPath(rel).stem: rel for rel in bible.episodes}
+    if only and (unknown := sorted(set(only) - set(episodes))):
+        raise InputError(f"no such episode in the bible: {', '.join(unknown)}", file=str(series_dir / "bible.yaml"))
     chosen = [e for e in episodes if not only or e in only]
     uploads = [
         _upload(bible.id, pb.OBJECT_KIND_REFERENCE, series_dir / ref, ref)
         for character in bible.characters
         for ref in character.references
     ]
-    for rel in bible.episodes:
-        episode = PurePosixPath(rel).stem
-        if episode not in chosen:
-            continue
-        uploads.append(_upload(bible.id, pb.OBJECT_KIND_SCRIPT, series_dir / rel, rel))
+    for episode in chosen:
+        uploads.append(_upload(bible.id, pb.OBJECT_KIND_SCRIPT, series_dir / episodes[episode], episodes[episode]))
         take_dir = series_dir / "takes" / episode
         for take in sorted(take_dir.glob("*")) if take_dir.is_dir() else []:
             if take.suffix.lower() in TAKE_SUFFIXES:
                 uploads.append(_upload(bible.id, pb.OBJECT_KIND_TAKE, take, take.name, episode, take.stem))
-    return bible.id, chosen, uploads
+    return chosen, uploads
 
 
 async def submit_series(
@@ -68,10 +67,11 @@ async def submit_series(
     only: list[str] | None = None,
     on_upload: Callable[[Upload], None] | None = None,
 ) -> list[pb.Operation]:
-    series_id, episodes, uploads = plan_uploads(series_dir, only)
+    parsed = load_bible(series_dir)  # checks every file it names exists
+    series_id = parsed.id
+    episodes, uploads = plan_uploads(series_dir, parsed, only)
     bible = (series_dir / "bible.yaml").read_bytes()
-    template_rel = load_bible(series_dir).look.template
-    template = (series_dir / template_rel).read_bytes() if template_rel else b""
+    template = (series_dir / parsed.look.template).read_bytes() if parsed.look.template else b""
     documents = [hashlib.sha256(bible).hexdigest(), hashlib.sha256(template).hexdigest()]
     await client.create_series(_request_id("series", *documents), bible, template)
     for upload in uploads:
