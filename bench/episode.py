@@ -64,6 +64,7 @@ class EpisodeScore:
     shots: list[ShotScore]
     frames: int
     seconds: dict[str, float]  # end-to-end wall time per pipeline
+    stages: dict[str, float] = field(default_factory=dict)  # microdrama's wall time per stage
 
     def flicker(self, arm: str) -> float:
         return float(np.mean([s.flicker(arm) for s in self.shots]))
@@ -202,4 +203,6 @@ def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, 
         with store.local_path(result.shot_keys[shot.name], ".mp4") as finished:
             outputs = {"microdrama": finished, "ffmpeg": paths[shot.name]["ffmpeg"]}
             scores.append(_score_shot(shot, defects[shot.name], paths[shot.name]["raw"], outputs, size))
-    return EpisodeScore(clip=clip, shots=scores, frames=sum(len(s.frames) for s in shots), seconds=seconds)
+    stages = {name: float(timing["seconds"]) for name, timing in result.report["stages"].items()}
+    frames = sum(len(s.frames) for s in shots)
+    return EpisodeScore(clip=clip, shots=scores, frames=frames, seconds=seconds, stages=stages)

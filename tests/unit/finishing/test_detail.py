@@ -1,14 +1,15 @@
 from functools import partial
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from microdrama.finishing import FinishingTemplate, finish_episode
-from microdrama.finishing.measure import sharpness
+from microdrama.finishing.measure import edge_width, sharpness
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
 
-from .synth import FRAMES, PREFIX, decode, frames_of, put_clip, scene, template
+from .synth import FRAMES, HEIGHT, PREFIX, WIDTH, decode, frames_of, put_clip, scene, template
 
 DETAIL_ONLY = {"deflicker": {"enabled": False}, "grade": {"enabled": False}}
 
@@ -32,3 +33,58 @@ def test_soft_shot_is_sharpened_to_its_neighbours_detail(tmp_path: Path) -> None
     assert plain["soft"] < 0.75 * plain["sharp"]
     assert abs(matched["soft"] - matched["sharp"]) < 0.03 * matched["sharp"]
     assert abs(matched["sharp"] - plain["sharp"]) < 0.02 * plain["sharp"]  # the sharpest shot keeps the base amount
+
+
+def plain(seed: int) -> np.ndarray:
+    """In focus, but little detail: a smooth backdrop with a few hard-edged shapes (a sky with a sign in it)."""
+    rng = np.random.default_rng(seed)
+    picture: np.ndarray = np.full((HEIGHT, WIDTH, 3), 120.0, np.float32)
+    picture += np.linspace(-20, 20, HEIGHT, dtype=np.float32)[:, None, None]
+    for _ in range(3):
+        x, y = rng.integers(0, WIDTH - 20), rng.integers(0, HEIGHT - 20)
+        picture[y : y + 20, x : x + 20] += rng.uniform(-60, 60, 3).astype(np.float32)
+    return picture
+
+
+def test_plain_shot_in_focus_is_not_sharpened_to_a_detailed_neighbours_level(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    steady = np.ones(FRAMES)
+    shots = [
+        ("detailed", put_clip(store, "detailed", frames_of(scene(4), steady))),
+        ("plain", put_clip(store, "plain", frames_of(plain(7), steady))),
+    ]
+    t = template(upscale={"sharpen": 0.3, "max_sharpen": 4.0}, **DETAIL_ONLY)
+    result = finish_episode(
+        shots, t, runner=InProcessRunner(), store_factory=partial(LocalStore, tmp_path), prefix=PREFIX
+    )
+    amounts = {shot["shot_id"]: shot["sharpen"] for shot in result.report["shots"]}
+    # Both are in focus: the plain one has less detail, not softer edges. Matched on detail alone it would get
+    # max_sharpen (its detail never reaches the other's) and ring; its edge width keeps it near the base amount.
+    assert amounts["detailed"] == 0.3
+    assert amounts["plain"] <= 0.6
+
+
+def test_edge_width_reads_blur_not_content() -> None:
+    def squares(count: int, contrast: float, blur: float) -> np.ndarray:
+        picture = np.full((480, 270), 60.0, np.float32)
+        rng = np.random.default_rng(count)
+        for _ in range(count):
+            x, y = rng.integers(10, 220), rng.integers(10, 420)
+            picture[y : y + 40, x : x + 40] = 60.0 + contrast
+        return np.clip(cv2.GaussianBlur(picture, (0, 0), blur), 0, 255).round().astype(np.uint8)
+
+    widths = {
+        (count, blur): edge_width(squares(count, contrast, blur))
+        for count, contrast in ((2, 50.0), (12, 150.0))
+        for blur in (0.8, 2.5)
+    }
+    for count in (2, 12):
+        sharp, soft = widths[(count, 0.8)], widths[(count, 2.5)]
+        assert sharp is not None and soft is not None
+        assert soft > 1.5 * sharp
+    # Little content and much content, same focus: the same width (within a fifth).
+    for blur in (0.8, 2.5):
+        few, many = widths[(2, blur)], widths[(12, blur)]
+        assert few is not None and many is not None
+        assert abs(few - many) < 0.2 * many
+    assert edge_width(np.full((480, 270), 90, np.uint8)) is None

@@ -57,8 +57,8 @@ from microdrama.store.base import ObjectNotFound, ObjectStore, sha256_file
 
 EpisodeProgress = Callable[[str, int, int], None]
 # Part of every stage key: bump it when a stored result record changes form or meaning (4: exact-colour
-# decode), so old records are not read.
-RECORD_VERSION = "4"
+# decode; 5: detail curves add crispness), so old records are not read.
+RECORD_VERSION = "5"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import av
 import numpy as np
 
 from microdrama.finishing.measure import ShotStats, StatsAccumulator
+from microdrama.media.ahead import ahead
 from microdrama.media.probe import probe_video
 from microdrama.media.video import read_frames
 from microdrama.runtime.stages import Resources
@@ -137,13 +138,21 @@ class StoreStage(ABC):
             rate = fps or info.fps
             out = Path(tmp) / ("out" + PurePosixPath(dst_key).suffix)
             stats = StatsAccumulator(rate, (width, height))
-            with open_writer(out, width, height, rate) as writer:
+
+            def measured() -> Iterator[np.ndarray | EncodedFrame]:
                 for result in produce(read_frames(src, exact_colour=True)):
                     if isinstance(result, EncodedFrame):
                         stats.add(result.picture, partial(result.frame.to_ndarray, format="rgb24"))
-                        writer.write_frame(result.frame)
                     else:
                         stats.add(result)
+                    yield result
+
+            with open_writer(out, width, height, rate) as writer:
+                # Decoding, the stage's work and the measuring run in a thread of their own, beside the encoder.
+                for result in ahead(measured):
+                    if isinstance(result, EncodedFrame):
+                        writer.write_frame(result.frame)
+                    else:
                         writer.write(result)
             self.store.put_file(dst_key, out)
         return Rendered(key=dst_key, stats=stats.result())

@@ -5,17 +5,21 @@ its own size (finishing.yuv, cheap), swscale resamples the planes to the master 
 10x faster than resampling RGB, then converting the big picture) and only luma is sharpened,
 as ffmpeg's `unsharp` does by default: detail reads in luma, and chroma is not sharpened.
 
-Each shot's detail (measure.sharpness at master size) is probed as a function of the
-unsharp-mask amount on a few upscaled sample frames. The episode's target is the detail
-of the sharpest shot at the template's base amount; every other shot gets the amount
-that brings it to the target (bounded by max_sharpen), so no shot reads softer than its
-neighbours.
+Each shot is probed at master size, on a few upscaled sample frames, as a function of the
+unsharp-mask amount, by two measures: its detail (measure.edge_strength) and its crispness
+(1 / measure.edge_width: how wide its strongest edges are, whatever its content). The episode's
+targets are the highest detail and the highest crispness among its shots at the template's
+base amount; each shot gets the smaller of the two amounts that bring it to them (bounded by
+max_sharpen), so no shot reads softer than its neighbours. Detail alone would also sharpen a
+shot whose content is plain (a sky has less detail than grass at the same focus) until it
+rings; crispness alone asks too much of a small-radius unsharp mask on a wide blur. A shot is
+sharpened only as far as both say it is softer.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,14 +28,17 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from microdrama.finishing.measure import edge_strength
+from microdrama.finishing.measure import edge_strength, edge_width
 from microdrama.finishing.stages.base import ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.template import UpscaleSection
 from microdrama.finishing.yuv import plane, to_yuv420
 
-SAMPLE_FRAMES = 8
-CURVE_POINTS = 9
+SAMPLE_FRAMES = 4
+CURVE_POINTS = 6
 BLUR_SCALE = 16
+# Crispness is measured on planes at most this tall: at 4K a full-size measure per amount and frame costs
+# seconds per shot, and halving a 4K plane keeps the edge widths' order (and the sharpening's effect on them).
+CRISP_ROWS = 1920
 
 
 def upscale(rgb: np.ndarray, width: int, height: int, resampler: str) -> np.ndarray:
@@ -82,46 +89,83 @@ def sharpen(rgb: np.ndarray, amount: float, sigma: float) -> np.ndarray:
     return unsharp(rgb, fine_blur(rgb, sigma), amount)
 
 
+def _reach(amounts: Sequence[float], values: Sequence[float], target: float) -> float:
+    """The smallest amount whose value reaches `target` (values increase with amount), or the largest probed."""
+    return float(np.interp(target, np.maximum.accumulate(values), amounts))
+
+
 @dataclass(frozen=True)
 class DetailCurve:
-    """Detail at master size after sharpening by each amount (increasing in amount)."""
+    """Detail and crispness at master size after sharpening by each amount (both increase with amount);
+    crispness is empty for a shot with too few edges to measure (a flat or dark picture)."""
 
     amounts: tuple[float, ...]
     details: tuple[float, ...]
+    crispness: tuple[float, ...] = ()
 
     def at(self, amount: float) -> float:
         return float(np.interp(amount, self.amounts, self.details))
 
-    def amount_for(self, target: float) -> float:
-        """The smallest amount reaching `target`, or the largest amount probed if none does."""
-        return float(np.interp(target, np.maximum.accumulate(self.details), self.amounts))
+    def crispness_at(self, amount: float) -> float | None:
+        return float(np.interp(amount, self.amounts, self.crispness)) if self.crispness else None
+
+    def amount_for(self, detail: float, crispness: float | None = None) -> float:
+        """The smallest amount reaching the detail target, or reaching the crispness target where that is less."""
+        amount = _reach(self.amounts, self.details, detail)
+        if crispness is not None and self.crispness:
+            amount = min(amount, _reach(self.amounts, self.crispness, crispness))
+        return amount
 
     def to_json(self) -> dict[str, Any]:
-        return {"amounts": list(self.amounts), "details": list(self.details)}
+        return {"amounts": list(self.amounts), "details": list(self.details), "crispness": list(self.crispness)}
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> DetailCurve:
-        return cls(amounts=tuple(map(float, doc["amounts"])), details=tuple(map(float, doc["details"])))
+        return cls(
+            amounts=tuple(map(float, doc["amounts"])),
+            details=tuple(map(float, doc["details"])),
+            crispness=tuple(map(float, doc["crispness"])),
+        )
+
+
+def _at_most(luma: np.ndarray, rows: int) -> np.ndarray:
+    """The plane area-averaged down to at most `rows` rows (itself if it is that small)."""
+    height, width = luma.shape
+    if height <= rows:
+        return luma
+    return np.asarray(cv2.resize(luma, (round(width * rows / height), rows), interpolation=cv2.INTER_AREA))
 
 
 def detail_curve(planes: list[np.ndarray], amounts: np.ndarray, sigma: float) -> DetailCurve:
-    """measure.edge_strength of each luma plane sharpened by each amount, averaged over the planes.
+    """measure.edge_strength of each luma plane sharpened by each amount, averaged over the planes, and
+    crispness (1 / measure.edge_width), the median over the planes whose edges can be measured.
 
     Measured on the real uint8 result: at 4K a Lanczos-upscaled picture's gradients are
     around one code value, so rounding shapes the curve as much as the sharpening does.
     """
-    totals = np.zeros(len(amounts))
+    details = np.zeros(len(amounts))
+    crisp = []
     for y in planes:
         blurred = fine_blur(y, sigma)
-        totals += [edge_strength(unsharp(y, blurred, float(a))) for a in amounts]
-    details = totals / len(planes)
-    return DetailCurve(amounts=tuple(float(a) for a in amounts), details=tuple(float(d) for d in details))
+        sharpened = [unsharp(y, blurred, float(a)) for a in amounts]
+        details += [edge_strength(p) for p in sharpened]
+        widths = [edge_width(_at_most(p, CRISP_ROWS)) for p in sharpened]
+        if all(w is not None for w in widths):
+            crisp.append([1.0 / w for w in widths if w is not None])
+    return DetailCurve(
+        amounts=tuple(float(a) for a in amounts),
+        details=tuple(float(d) for d in details / len(planes)),
+        crispness=tuple(float(c) for c in np.median(np.array(crisp), axis=0)) if crisp else (),
+    )
 
 
 def match_amounts(curves: Mapping[str, DetailCurve], base: float) -> tuple[float, dict[str, float]]:
-    """The episode's detail target and the sharpening amount per shot that meets it (rounded, for stable keys)."""
-    target = max(curve.at(base) for curve in curves.values())
-    return target, {shot: round(curve.amount_for(target), 4) for shot, curve in curves.items()}
+    """The episode's detail target and the sharpening amount per shot that meets it, or meets the crispness
+    target first (rounded, for stable keys)."""
+    detail = max(curve.at(base) for curve in curves.values())
+    crisp = [c for curve in curves.values() if (c := curve.crispness_at(base)) is not None]
+    crispness = max(crisp) if crisp else None
+    return detail, {shot: round(curve.amount_for(detail, crispness), 4) for shot, curve in curves.items()}
 
 
 @dataclass(frozen=True)
