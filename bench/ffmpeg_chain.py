@@ -13,11 +13,20 @@ import numpy as np
 from microdrama.media.video import VideoWriter
 
 Filters = Sequence[tuple[str, str]]
+MCI = "mi_mode=mci:mc_mode=aobmc:me_mode=bidir"  # minterpolate's motion-compensated mode, its best
 
 
-def chain(width: int, height: int, window: int) -> list[tuple[str, str]]:
-    """deflicker, Lanczos scale to the master size, unsharp: the usual script."""
-    return [("deflicker", f"size={window}"), ("scale", f"{width}:{height}:flags=lanczos"), ("unsharp", "")]
+def judder_repair(fps: Fraction, dropped: Sequence[int]) -> list[tuple[str, str]]:
+    """The duplicates that stand in for dropped frames cut (`select`, told which they are: mpdecimate, which
+    would look for them, is not in PyAV's FFmpeg) and the gaps rebuilt by `minterpolate`; `tpad` clones the
+    last frame, which minterpolate otherwise drops for want of a frame after it."""
+    cut = [("select", "not(" + "+".join(f"eq(n,{k})" for k in dropped) + ")")] if dropped else []
+    return [*cut, ("tpad", "stop=1:stop_mode=clone"), ("minterpolate", f"fps={fps}:{MCI}")]
+
+
+def chain(width: int, height: int, window: int, repair: Filters = ()) -> list[tuple[str, str]]:
+    """The usual script: `repair` (judder_repair), deflicker, Lanczos scale to the master size, unsharp."""
+    return [*repair, ("deflicker", f"size={window}"), ("scale", f"{width}:{height}:flags=lanczos"), ("unsharp", "")]
 
 
 def filtered(frames: Iterable[av.VideoFrame], filters: Filters, time_base: Fraction) -> Iterator[av.VideoFrame]:
@@ -51,18 +60,25 @@ def filtered(frames: Iterable[av.VideoFrame], filters: Filters, time_base: Fract
 
 
 def decoded(path: Path) -> Iterator[av.VideoFrame]:
+    """The frames, stamped 0, 1, 2, ... (ticks of 1/fps): minterpolate works on timestamps."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        yield from container.decode(stream)
+        for index, frame in enumerate(container.decode(stream)):
+            frame.pts = index
+            yield frame
 
 
 def finish(src: Path, filters: Filters, writer: VideoWriter, fps: Fraction) -> int:
     """Decode `src`, filter, encode with `writer`; returns the frames written."""
-    with writer:
-        for frame in filtered(decoded(src), filters, 1 / fps):
-            writer.write_frame(frame)
+    encode(filtered(decoded(src), filters, 1 / fps), writer)
     return writer.frames_written
+
+
+def encode(frames: Iterable[av.VideoFrame], writer: VideoWriter) -> None:
+    with writer:
+        for frame in frames:
+            writer.write_frame(frame)
 
 
 def to_yuv(rgb: np.ndarray, pts: int) -> av.VideoFrame:
@@ -80,5 +96,5 @@ def to_rgb(frame: av.VideoFrame) -> np.ndarray:
 def minterpolate(frames: np.ndarray, dropped: Sequence[int], fps: Fraction) -> dict[int, np.ndarray]:
     """The dropped frames as `minterpolate` (motion-compensated) rebuilds them from the frames around the gaps."""
     kept = (to_yuv(rgb, pts) for pts, rgb in enumerate(frames) if pts not in dropped)
-    out = filtered(kept, [("minterpolate", f"fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir")], 1 / fps)
+    out = filtered(kept, [("minterpolate", f"fps={fps}:{MCI}")], 1 / fps)
     return {f.pts: to_rgb(f) for f in out if f.pts is not None and f.pts in dropped}

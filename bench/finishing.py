@@ -84,11 +84,14 @@ def document(tables: list[report.Table], machine: str, args: argparse.Namespace,
             f"1 +- {footage.CAST_RANGE}) on every shot but the first, the reference look; one frame in "
             f"{footage.DROP_EVERY} dropped and shown as a duplicate. Raw takes are H.264 crf 16, as generated "
             "takes arrive.",
-            "- microdrama: `finish_episode` with `InProcessRunner` and the default template, except the master "
+            "- microdrama: `finish_episode` with `InProcessRunner` (one worker per core: a stage's shots side by "
+            "side, as `microdrama finish` runs them) and the default template, except the master "
             f"size ({width}x{height}) and `grade.reference` = the episode's first shot.",
-            "- ffmpeg baseline: libavfilter through PyAV on the same raw takes: `deflicker=size=<template window>`, "
-            "`scale=W:H:flags=lanczos`, `unsharp`; encoded by the same libx264 encoder and settings. "
-            "`minterpolate` is measured on the dropped-frame case.",
+            "- ffmpeg baseline: libavfilter through PyAV on the same raw takes: judder repair (`select` cuts the "
+            "duplicates, told which they are, since `mpdecimate` is not in PyAV's FFmpeg; `tpad` clones the last "
+            "frame; `minterpolate` mci rebuilds the gaps), `deflicker=size=<template window>`, "
+            "`scale=W:H:flags=lanczos`, `unsharp`; encoded by the same libx264 encoder and settings, as many "
+            "shots at a time as microdrama takes. The same chain without judder repair is timed too.",
             "- Deflicker alone: both arms get the same yuv420p frames at the master size; microdrama's arm takes "
             "per-frame plane means (every 8th row and column), fits the flicker curve and applies its three lookup "
             "tables per frame, as the master pass does.",

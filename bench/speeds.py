@@ -26,6 +26,7 @@ class Speed:
     name: str
     microdrama_fps: float
     ffmpeg_fps: float
+    size: tuple[int, int]  # the master size it ran at
 
 
 def _fps(frames: int, work: Callable[[], object]) -> float:
@@ -60,6 +61,7 @@ def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSec
         f"deflicker at {size[0]}x{size[1]}",
         _fps(len(big), lambda: _deflicker(big_yuv, settings)),
         _fps(len(big), ffmpeg(big_yuv, [("deflicker", f"size={settings.window}")])),
+        size,
     )
     scale = f"{size[0]}:{size[1]}:flags=lanczos"
     resample = Resampler(*size, "lanczos")
@@ -68,5 +70,6 @@ def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSec
         # What the master pass does: the shot's RGB to yuv420p at its size, swscale to yuv420p at the master size.
         _fps(len(raw), lambda: [resample(to_yuv420(f)) for f in raw]),
         _fps(len(raw), ffmpeg(raw_yuv, [("scale", scale)])),
+        size,
     )
     return [deflicker_speed, resample_speed]

@@ -17,8 +17,10 @@ T = np.arange(FRAMES)
 LENGTHS = {"s1": FRAMES, "s2": FRAMES - 6, "s3": FRAMES + 6}
 
 
-def episode(root: Path, calls: list[tuple[str, int, int]] | None = None) -> tuple[LocalStore, FinishResult]:
-    """Three shots with the usual defects: flicker, a colour cast, softness."""
+def episode(
+    root: Path, calls: list[tuple[str, int, int]] | None = None, workers: int = 1
+) -> tuple[LocalStore, FinishResult]:
+    """Three shots with the usual defects: flicker, a colour cast, softness; `workers` shots at a time."""
     store = LocalStore(root)
     pictures = {"s1": scene(1), "s2": scene(2) * np.array([1.2, 1.0, 0.8], np.float32), "s3": scene(3, blur=0.7)}
     shots = []
@@ -28,7 +30,7 @@ def episode(root: Path, calls: list[tuple[str, int, int]] | None = None) -> tupl
     result = finish_episode(
         shots,
         template(),
-        runner=InProcessRunner(),
+        runner=InProcessRunner(workers),
         store_factory=partial(LocalStore, root),
         prefix=PREFIX,
         progress=(lambda stage, done, total: calls.append((stage, done, total))) if calls is not None else None,
@@ -72,12 +74,12 @@ def test_episode_master_is_one_decodable_master_size_video(tmp_path: Path) -> No
     assert json.loads(json.dumps(result.report))["template_hash"] == result.template_hash
 
 
-def test_rerun_redoes_nothing_and_a_fresh_store_gets_identical_bytes(tmp_path: Path) -> None:
+def test_rerun_redoes_nothing_and_shots_finished_side_by_side_get_identical_bytes(tmp_path: Path) -> None:
     store, first = episode(tmp_path / "a")
     _, again = episode(tmp_path / "a")
     assert again.master_key == first.master_key
     assert all(s.get("processed", 0) == 0 for s in again.report["stages"].values())
-    fresh_store, fresh = episode(tmp_path / "b")
+    fresh_store, fresh = episode(tmp_path / "b", workers=3)
     assert fresh.master_key == first.master_key
     assert fresh_store.get_bytes(fresh.master_key) == store.get_bytes(first.master_key)
 

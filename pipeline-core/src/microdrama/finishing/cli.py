@@ -224,7 +224,7 @@ def cmd_finish(args: argparse.Namespace, console: Console) -> int:
 @contextmanager
 def _runner(use_ray: bool) -> Iterator[StageRunner]:
     if not use_ray:
-        yield InProcessRunner()
+        yield InProcessRunner(workers=os.cpu_count() or 1)
         return
     from microdrama.runtime.ray_runner import RayRunner  # importing Ray is slow: only when asked for
 

@@ -8,7 +8,9 @@ runs, or as Ray actors (runtime.ray_runner) that keep the stage loaded.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -44,14 +46,56 @@ class StageRunner(Protocol):
 
 
 class InProcessRunner:
-    """Runs a stage in the calling process: same code path as on Ray, no cluster."""
+    """Runs a stage in the calling process: same code path as on Ray, no cluster.
+
+    `workers` CPU slots: as many instances of the stage as its declared CPUs fit (one for a stage that
+    needs a GPU: the process drives one device), each set up once in a thread of its own, take the items
+    in turn. Decoding, OpenCV and the encoder release the GIL, so the shots of a stage use the machine's
+    cores side by side. Results come back in item order; after an error no further item is started, and
+    the first error is raised once the items in hand are done.
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
 
     def map(self, factory: StageFactory, items: Sequence[Any], progress: Progress | None = None) -> list[Any]:
-        stage = factory()
-        stage.setup()
-        results = []
-        for done, item in enumerate(items, start=1):
-            results.append(stage.process(item))
-            if progress:
-                progress(done, len(items))
+        if not items:
+            return []
+        first = factory()
+        res = first.resources
+        slots = 1 if res.num_gpus > 0 else int(self.workers // max(res.num_cpus, 0.01))
+        stages = [first, *(factory() for _ in range(min(len(items), slots) - 1))]
+        results: list[Any] = [None] * len(items)
+        feed = iter(range(len(items)))
+        lock = threading.Lock()
+        failed = threading.Event()
+        done = 0
+
+        def work(stage: Stage) -> None:
+            nonlocal done
+            stage.setup()
+            while not failed.is_set():
+                with lock:
+                    index = next(feed, None)
+                if index is None:
+                    return
+                try:
+                    results[index] = stage.process(items[index])
+                except BaseException:
+                    failed.set()
+                    raise
+                with lock:
+                    done += 1
+                    if progress:
+                        progress(done, len(items))
+
+        if len(stages) == 1:
+            work(first)
+            return results
+        with ThreadPoolExecutor(len(stages), thread_name_prefix="md-stage") as pool:
+            futures = [pool.submit(work, stage) for stage in stages]
+        for future in futures:
+            future.result()
         return results
