@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -27,12 +27,14 @@ from microdrama.finishing.stages.motion import find_judder, measure_motion, plan
 from microdrama.generation.provider import TAKE_ENCODE
 from microdrama.keys import episode_key
 from microdrama.media.video import VideoWriter, read_frames
-from microdrama.runtime.stages import InProcessRunner
+from microdrama.runtime.stages import InProcessRunner, usable_cpus
 from microdrama.store.local import LocalStore
 
 ARMS = ("raw", "microdrama", "ffmpeg")
 COLOUR_SCALE = 8  # colour is compared on frames area-averaged by this: the colour of regions, not of edges
 SSIM_EVERY, DETAIL_EVERY = 4, 4
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -162,6 +164,22 @@ def _score_shot(
     )
 
 
+def _side_by_side(workers: int, work: Callable[[T], R], items: Sequence[T]) -> tuple[float, list[R]]:
+    """Wall seconds and results of `work` over `items`, `workers` at a time (as microdrama's runner takes shots:
+    libavfilter and x264 release the GIL too)."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(work, items))
+    return time.perf_counter() - started, results
+
+
+def _encoder_alone(workers: int, sources: Sequence[Path], writers: Sequence[VideoWriter]) -> float:
+    """Wall seconds the writers take to encode the sources' frames, decoded beforehand, side by side likewise."""
+    jobs = [(list(ffmpeg_chain.decoded(path)), writer) for path, writer in zip(sources, writers, strict=True)]
+    seconds, _ = _side_by_side(workers, lambda job: ffmpeg_chain.encode(*job), jobs)
+    return seconds
+
+
 def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, work: Path) -> EpisodeScore:
     """Degrade, finish both ways, measure. Shot 0 is the reference the grade matches to."""
     root = work / clip
@@ -180,7 +198,7 @@ def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, 
         keyed.append((shot.name, key))
         paths[shot.name] = p
     size = (template.upscale.width, template.upscale.height)
-    workers = os.cpu_count() or 1
+    workers = usable_cpus()
 
     started = time.perf_counter()
     result = finish_episode(
@@ -204,22 +222,12 @@ def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, 
         return out
 
     for arm, repair in (("ffmpeg", True), ("ffmpeg_light", False)):
-        started = time.perf_counter()
-        # As many shots at a time as microdrama's runner takes: libavfilter and x264 release the GIL too.
-        with ThreadPoolExecutor(workers) as pool:
-            outs = list(pool.map(partial(baseline, arm, repair), shots))
-        seconds[arm] = time.perf_counter() - started
+        seconds[arm], outs = _side_by_side(workers, partial(baseline, arm, repair), shots)
         for shot, out in zip(shots, outs, strict=True):
             paths[shot.name][arm] = out
-    # The encoder alone, shots side by side likewise, on the ffmpeg chain's frames decoded beforehand.
-    pictures = {s.name: list(ffmpeg_chain.decoded(paths[s.name]["ffmpeg"])) for s in shots}
     (root / "encode").mkdir(exist_ok=True)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
-        encoders = [VideoWriter(root / "encode" / f"{s.name}.mp4", *size, s.fps, settings) for s in shots]
-        list(pool.map(ffmpeg_chain.encode, (pictures[s.name] for s in shots), encoders))
-    seconds["encode"] = time.perf_counter() - started
-    del pictures  # whole shots at master size: not held through the scoring
+    writers = [VideoWriter(root / "encode" / f"{s.name}.mp4", *size, s.fps, settings) for s in shots]
+    seconds["encode"] = _encoder_alone(workers, [paths[s.name]["ffmpeg"] for s in shots], writers)
 
     scores = []
     for shot in shots:

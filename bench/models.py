@@ -31,6 +31,7 @@ from microdrama.models.arithmetic import macs_per_input_pixel
 from microdrama.models.registry import KNOWN, models_dir
 from microdrama.models.upscaler import BackendName, UpscaleOptions, Upscaler, nvidia_gpu
 from microdrama.models.weights import ArchSpec, LoadedWeights, load_weights
+from microdrama.runtime.stages import usable_cpus
 from microdrama.store.base import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,7 +97,7 @@ def cpu_peak(fma_per_cycle: int) -> tuple[float, str]:
     else:
         cpuinfo = Path("/proc/cpuinfo").read_text()
         mhz, source = max(float(m) for m in re.findall(r"cpu MHz\s*:\s*([\d.]+)", cpuinfo)), "/proc/cpuinfo, nominal"
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cpus()
     peak = cores * fma_per_cycle * 2 * mhz * 1e6 / 1e12
     clock = f"{mhz / 1000:.2f} GHz ({source})"
     return peak, f"{cores} cores x {fma_per_cycle} fp32 FMA/cycle x 2 FLOP x {clock} = {peak:.2f} TFLOP/s"

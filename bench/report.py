@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import os
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import numpy as np
 
 from bench.episode import EpisodeScore
 from bench.speeds import Speed
+from microdrama.runtime.stages import usable_cpus
 
 TARGET_SIZE = (1080, 1920)  # the master size issue 3 states the deflicker and resampling targets at
 
@@ -219,7 +219,7 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cpus()
     ffmpeg = ".".join(map(str, av.library_versions["libavfilter"]))
     return (
         f"{model}, {cores} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}, "

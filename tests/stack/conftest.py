@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from microdrama.events.envelope import Event, decode
 from microdrama.layout import episode_prefix
 from microdrama.orchestrate import wait_for
 from microdrama.runtime.bus import Bus
+from microdrama.runtime.stages import usable_cpus
 from microdrama.settings import Settings
 from microdrama.stack.lifecycle import up
 from microdrama.stack.state import StackState
@@ -70,7 +70,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     from microdrama.stack.lifecycle import down
 
     root = tmp_path_factory.mktemp("stack")
-    result = up(root, ray_cpus=min(2, os.cpu_count() or 1))
+    result = up(root, ray_cpus=min(2, usable_cpus()))
     keys, state = result.keys, result.state
     settings = Settings(
         nats_url=state.nats_url,

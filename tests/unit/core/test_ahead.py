@@ -47,3 +47,22 @@ def test_stopping_early_closes_the_producer() -> None:
     assert [next(items) for _ in range(5)] == [0, 1, 2, 3, 4]
     items.close()
     assert closed.is_set()
+
+
+def test_a_producer_that_fails_to_start_is_raised_not_waited_for() -> None:
+    def produce() -> Iterator[int]:  # not a generator: it fails when called, before any item
+        raise FileNotFoundError("take.mp4")
+
+    raised: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            next(ahead(produce))
+        except BaseException as exc:
+            raised.append(exc)
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    consumer.join(timeout=10)  # a consumer left waiting would hang the suite: fail instead
+    assert not consumer.is_alive(), "the consumer is still waiting for an item"
+    assert isinstance(raised[0], FileNotFoundError) and "take.mp4" in str(raised[0])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -36,7 +35,7 @@ from microdrama.finishing.template import (
 from microdrama.keys import episode_key
 from microdrama.logs import configure_logging
 from microdrama.media.probe import MediaLimits, probe_video
-from microdrama.runtime.stages import InProcessRunner, StageRunner
+from microdrama.runtime.stages import InProcessRunner, StageRunner, usable_cpus
 from microdrama.store.local import LocalStore
 
 REPORT = "finishing.json"
@@ -224,11 +223,11 @@ def cmd_finish(args: argparse.Namespace, console: Console) -> int:
 @contextmanager
 def _runner(use_ray: bool) -> Iterator[StageRunner]:
     if not use_ray:
-        yield InProcessRunner(workers=os.cpu_count() or 1)
+        yield InProcessRunner(workers=usable_cpus())
         return
     from microdrama.runtime.ray_runner import RayRunner  # importing Ray is slow: only when asked for
 
-    runner = RayRunner(num_cpus=os.cpu_count())
+    runner = RayRunner(num_cpus=usable_cpus())
     try:
         yield runner
     finally:

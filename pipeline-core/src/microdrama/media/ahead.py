@@ -43,14 +43,15 @@ def ahead(produce: Callable[[], Iterable[T]], depth: int = 4) -> Iterator[T]:
         return False
 
     def run() -> None:
-        source = produce()
+        source: Iterable[T] = ()
         try:
+            source = produce()
             for item in source:
                 if not put(item):
                     break
             else:
                 put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which raises it
+        except BaseException as exc:  # handed to the consumer, which raises it (even from produce() itself)
             put(_Failed(exc))
         finally:
             close = getattr(source, "close", None)

@@ -57,7 +57,7 @@ class RayRunner:
         total_gpus = float(ray.cluster_resources().get("GPU", 0.0))
         # GPU stages get GPU actors only where the cluster has GPUs; otherwise they run on CPU.
         num_gpus = res.num_gpus if total_gpus >= res.num_gpus > 0 else 0.0
-        by_cpu = int(total_cpus // max(res.num_cpus, 0.01))
+        by_cpu = res.fit(total_cpus)
         by_gpu = int(total_gpus // num_gpus) if num_gpus else len(items)
         count = max(1, min(len(items), by_cpu, by_gpu, self.max_actors or len(items)))
         # A lost actor (its worker or node died) is started again, set up afresh, and the item it had is

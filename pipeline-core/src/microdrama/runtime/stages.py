@@ -8,6 +8,7 @@ runs, or as Ray actors (runtime.ray_runner) that keep the stage loaded.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,15 @@ class Resources:
     num_cpus: float = 1.0
     num_gpus: float = 0.0
     gpu_memory_gb: float = 0.0
+
+    def fit(self, cpus: float) -> int:
+        """How many instances needing these resources `cpus` CPUs hold."""
+        return int(cpus // max(self.num_cpus, 0.01))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, which a container or taskset narrows)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Stage(Protocol):
@@ -64,8 +74,7 @@ class InProcessRunner:
         if not items:
             return []
         first = factory()
-        res = first.resources
-        slots = 1 if res.num_gpus > 0 else int(self.workers // max(res.num_cpus, 0.01))
+        slots = 1 if first.resources.num_gpus > 0 else first.resources.fit(self.workers)
         stages = [first, *(factory() for _ in range(min(len(items), slots) - 1))]
         results: list[Any] = [None] * len(items)
         feed = iter(range(len(items)))

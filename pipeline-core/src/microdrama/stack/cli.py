@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from microdrama.runtime.stages import usable_cpus
 from microdrama.stack.detached import alive
 from microdrama.stack.lifecycle import down, restart, up
 from microdrama.stack.state import ENV_FILE, StackError, read_state
@@ -73,7 +74,7 @@ def add_commands(subparsers: Any) -> None:
     """Register `up`, `down` and `stack` on the `microdrama` command's subparsers."""
     start = subparsers.add_parser("up", help="start the local stack (NATS, S3, Ray, every service) as processes")
     _out(start)
-    start.add_argument("--ray-cpus", type=int, default=min(2, os.cpu_count() or 1), help="CPUs the Ray head offers")
+    start.add_argument("--ray-cpus", type=int, default=min(2, usable_cpus()), help="CPUs the Ray head offers")
     start.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the stack to be ready")
     start.set_defaults(func=cmd_up)
     stop = subparsers.add_parser("down", help="stop the local stack: services drain first, then Ray, S3, NATS")
