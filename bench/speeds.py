@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -29,12 +30,18 @@ class Speed:
     size: tuple[int, int]  # the master size it ran at
 
 
-def _fps(frames: int, work: Callable[[], object]) -> float:
-    """Frames per second of the best of REPEATS runs (the others pay for cold caches)."""
+def _fps(frames: int, work: Callable[[], Iterable[object]]) -> float:
+    """Frames per second of the best of REPEATS runs of `work` after one untimed run (cold caches).
+
+    Each output is dropped before the next is made, as the master pass hands each frame to the encoder:
+    kept in a list, every frame is megabytes of memory faulted in afresh, which made the same resampling
+    run anywhere from 350 to 830 fps here, depending on what had been freed before.
+    """
+    deque(work(), maxlen=0)
     best = float("inf")
     for _ in range(REPEATS):
         started = time.perf_counter()
-        work()
+        deque(work(), maxlen=0)
         best = min(best, time.perf_counter() - started)
     return frames / best
 
@@ -45,7 +52,7 @@ def _deflicker(frames: list[av.VideoFrame], settings: DeflickerSection) -> list[
     means = np.array([[plane(f, k)[::STATS_STEP, ::STATS_STEP].mean() for k in range(3)] for f in frames])
     luma = (means[:, 0] - BLACK) * 255 / 219  # mean luma 0-255, the scale scene cuts are judged on
     curve = flicker_curve(means, settings, luma)
-    return [deflicker(f, curve.tables(i)) for i, f in enumerate(frames)]
+    return [deflicker(f, curve.tables(i)) for i, f in enumerate(frames)]  # in place: nothing new is kept
 
 
 def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSection) -> list[Speed]:
@@ -54,8 +61,8 @@ def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSec
     big_yuv = [ffmpeg_chain.to_yuv(f, i) for i, f in enumerate(big)]
     raw_yuv = [ffmpeg_chain.to_yuv(f, i) for i, f in enumerate(raw)]
 
-    def ffmpeg(frames: list, filters: ffmpeg_chain.Filters) -> Callable[[], object]:
-        return lambda: list(ffmpeg_chain.filtered(frames, filters, TIME_BASE))
+    def ffmpeg(frames: list, filters: ffmpeg_chain.Filters) -> Callable[[], Iterable[object]]:
+        return lambda: ffmpeg_chain.filtered(frames, filters, TIME_BASE)
 
     deflicker_speed = Speed(
         f"deflicker at {size[0]}x{size[1]}",
@@ -68,7 +75,7 @@ def measure(raw: list[np.ndarray], size: tuple[int, int], settings: DeflickerSec
     resample_speed = Speed(
         f"Lanczos resampling {raw[0].shape[1]}x{raw[0].shape[0]} to {size[0]}x{size[1]}",
         # What the master pass does: the shot's RGB to yuv420p at its size, swscale to yuv420p at the master size.
-        _fps(len(raw), lambda: [resample(to_yuv420(f)) for f in raw]),
+        _fps(len(raw), lambda: (resample(to_yuv420(f)) for f in raw)),
         _fps(len(raw), ffmpeg(raw_yuv, [("scale", scale)])),
         size,
     )

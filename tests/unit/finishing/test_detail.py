@@ -3,9 +3,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from microdrama.finishing import FinishingTemplate, finish_episode
 from microdrama.finishing.measure import edge_width, sharpness
+from microdrama.finishing.stages.detail import Resampler
+from microdrama.finishing.yuv import plane, to_yuv420
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
 
@@ -88,3 +91,14 @@ def test_edge_width_reads_blur_not_content() -> None:
         assert few is not None and many is not None
         assert abs(few - many) < 0.2 * many
     assert edge_width(np.full((480, 270), 90, np.uint8)) is None
+
+
+def test_the_master_resampler_gives_the_same_picture_on_any_number_of_threads() -> None:
+    # Identical input must give identical master bytes on every machine: swscale's slices may not change a pixel.
+    rng = np.random.default_rng(5)
+    frame = to_yuv420(cv2.GaussianBlur(rng.integers(0, 256, (250, 142, 3), dtype=np.uint8), (0, 0), 1.0))
+    sliced = Resampler(720, 1280, "lanczos")(frame)
+    single = VideoReformatter().reformat(frame, 720, 1280, format="yuv420p", interpolation="LANCZOS", threads=1)
+    assert Resampler.THREADS > 1
+    for index in range(3):
+        assert np.array_equal(plane(sliced, index), plane(single, index))

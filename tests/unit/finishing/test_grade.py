@@ -1,3 +1,5 @@
+from collections import Counter
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 
@@ -8,7 +10,9 @@ import pytest
 from microdrama.errors import InputError
 from microdrama.finishing import FinishingTemplate, FinishResult, finish_episode
 from microdrama.finishing.shared_colour import cast_gains
-from microdrama.finishing.stages.grade import LabProfile, correction
+from microdrama.finishing.stages.analysis import AnalysisStage
+from microdrama.finishing.stages.base import ShotItem
+from microdrama.finishing.stages.grade import GradeItem, GradeStage, LabProfile, correction
 from microdrama.finishing.template import GradeSection
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
@@ -96,3 +100,48 @@ def test_a_cast_is_read_where_the_shot_shares_the_reference_and_not_from_new_con
 
 def test_shots_that_share_nothing_give_no_shared_cast() -> None:
     assert cast_gains([_landscape(1)[:, :270]], [_landscape(2)[:, :270]]) is None
+
+
+def test_the_reference_is_read_once_however_many_shots_are_matched_to_it(tmp_path: Path) -> None:
+    # An episode has 40-80 shots, all matched to one reference: decoding it once per shot would cost a shot each.
+    reads: Counter[str] = Counter()
+
+    class CountingStore(LocalStore):
+        def local_path(self, key: str, suffix: str = "") -> AbstractContextManager[Path]:
+            reads[key] += 1
+            return super().local_path(key, suffix)
+
+    factory = partial(CountingStore, tmp_path)
+    store = factory()
+    steady = np.ones(FRAMES)
+    set_ = _landscape(5).astype(np.float32)  # one set, framed three ways, each shot with a cast of its own
+    shots = {
+        "ref": set_[:, 0:270],
+        "warm": set_[:, 40:310] * [1.1, 0.95, 0.85],
+        "cool": set_[:, 80:350] * [0.9, 1.0, 1.1],
+        "green": set_[:, 120:390] * [0.95, 1.1, 0.95],
+    }
+    keys = {name: put_clip(store, name, frames_of(picture, steady)) for name, picture in shots.items()}
+    runner = InProcessRunner()
+    analysed = [ShotItem(name, key, f"{PREFIX}/{name}.json") for name, key in keys.items()]
+    stats = dict(zip(keys, runner.map(partial(AnalysisStage, factory), analysed), strict=True))
+    items = [
+        GradeItem(
+            name,
+            keys[name],
+            f"{PREFIX}/grade-{name}.json",
+            stats[name],
+            LabProfile.of(stats[name]),
+            LabProfile.of(stats["ref"]),
+            keys["ref"],
+            stats["ref"],
+            None,
+        )
+        for name in ("warm", "cool", "green")
+    ]
+    grade = partial(GradeStage, factory, GradeSection())
+    reads.clear()
+    together = runner.map(grade, items)
+    assert reads[keys["ref"]] == 1
+    assert together == [runner.map(grade, [item])[0] for item in items]  # each as a stage of its own decides
+    assert all(decision.gains is not None for decision in together)

@@ -99,9 +99,11 @@ def edge_strength(luma: np.ndarray) -> float:
 
 
 def _gradient(luma: np.ndarray) -> np.ndarray:
-    """|d/dx| + |d/dy| (3x3 Sobel): the L1 magnitude; its ratios below match the L2's for any edge direction."""
-    gx, gy = (cv2.Sobel(luma, cv2.CV_32F, dx, 1 - dx, ksize=3) for dx in (1, 0))
-    return np.asarray(np.abs(gx) + np.abs(gy))
+    """|d/dx| + |d/dy| (3x3 Sobel): the L1 magnitude; its ratios below match the L2's for any edge direction.
+
+    In int16, exact for uint8 luma (at most 2 * 1020), and half the memory traffic of float32."""
+    gx, gy = (cv2.Sobel(luma, cv2.CV_16S, dx, 1 - dx, ksize=3) for dx in (1, 0))
+    return np.asarray(cv2.add(np.abs(gx), np.abs(gy)))
 
 
 def edge_width(luma: np.ndarray) -> float | None:

@@ -50,14 +50,21 @@ def upscale(rgb: np.ndarray, width: int, height: int, resampler: str) -> np.ndar
 
 class Resampler:
     """yuv420p frames to width x height by swscale, one scaler kept for the whole shot: a fresh one per
-    frame rebuilds its filter tables, which cost several times the scaling itself (seen here)."""
+    frame rebuilds its filter tables, which cost several times the scaling itself (seen here).
+
+    swscale scales in THREADS slices: the same bytes at any count, 1.3-1.7x faster here than one thread
+    (libavfilter's `scale` filter stays on one). Two, not one per core: shots already run one per core."""
+
+    THREADS = 2
 
     def __init__(self, width: int, height: int, method: str) -> None:
         self.width, self.height, self.method = width, height, method.upper()
         self._scaler = VideoReformatter()
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
-        return self._scaler.reformat(frame, self.width, self.height, format="yuv420p", interpolation=self.method)
+        return self._scaler.reformat(
+            frame, self.width, self.height, format="yuv420p", interpolation=self.method, threads=self.THREADS
+        )
 
 
 def sharpen_luma(frame: av.VideoFrame, amount: float, sigma: float) -> av.VideoFrame:

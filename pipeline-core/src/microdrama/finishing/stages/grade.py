@@ -163,17 +163,22 @@ class GradeStage(StoreStage):
     def __init__(self, store_factory: StoreFactory, settings: GradeSection) -> None:
         super().__init__(store_factory)
         self.settings = settings
+        # The last reference read, with what identifies it: every shot of an episode is matched to the same one.
+        self._reference: tuple[tuple[str, int, DeflickerSection | None], list[np.ndarray]] | None = None
+
+    def _reference_samples(self, key: str, item: GradeItem) -> list[np.ndarray]:
+        """The reference's sampled frames, read once per worker rather than once per shot."""
+        ident = (key, item.reference_stats.frames, item.deflicker)
+        if self._reference is None or self._reference[0] != ident:
+            samples = self.sample(key, item.reference_stats.frames, SAMPLE_FRAMES)
+            self._reference = (ident, steadied(samples, item.reference_stats, item.deflicker))
+        return self._reference[1]
 
     def run(self, item: GradeItem) -> GradeDecision:
         if item.reference_key is None:
             return GradeDecision()  # the look everything else is matched to
         shot = steadied(self.sample(item.src_key, item.stats.frames, SAMPLE_FRAMES), item.stats, item.deflicker)
-        reference = steadied(
-            self.sample(item.reference_key, item.reference_stats.frames, SAMPLE_FRAMES),
-            item.reference_stats,
-            item.deflicker,
-        )
-        decision = decide(shot, reference, item, self.settings)
+        decision = decide(shot, self._reference_samples(item.reference_key, item), item, self.settings)
         get_logger(__name__).info(
             "grade matched",
             shot=item.shot_id,

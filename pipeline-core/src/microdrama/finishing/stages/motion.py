@@ -15,7 +15,10 @@ warping along the flow. Against the median of the frames around it, a frame is
   duplicate-and-jump), or it is an isolated spike, 1.7-4x the local median and near a whole
   multiple of it, between neighbours that move steadily (round(ratio) - 1 frames missing).
 Irregular genuine motion (acceleration, a bird taking off) fails those tests and is left alone,
-as is a shot that barely moves.
+as is a shot that barely moves. Where the motion is too slow to judge a jump (under
+MIN_MOTION), a duplicate is taken as the usual defect, a lost frame padded: either reading
+rebuilds the duplicate halfway between its neighbours, the timing they differ by is below
+what the eye can see at that speed, and this one retimes no other frame.
 
 Repair keeps the frame count and the duration. Every frame slot gets a content time: real
 frames are 1 apart, 1 + the missing frames across a drop; a duplicate has no content of its
@@ -167,8 +170,8 @@ def find_judder(profile: MotionProfile) -> Judder:
             if duplicate[i] or motion < MIN_MOTION:
                 continue
         if motion < MIN_MOTION:
-            if i >= 2 and duplicate[i - 1]:
-                missing[i] = _dropped(profile, i, around, motion, duplicate)
+            # Too slow to see a jump after a duplicate: taken as the usual defect (module doc).
+            missing[i] = int(i >= 2 and duplicate[i - 1])
             continue
         ratio = profile.flow[i] / motion
         unexplained = profile.residual[i] > max(
