@@ -67,3 +67,21 @@ def test_lights_switched_on_stay_a_step_not_a_ramp(tmp_path: Path) -> None:
     # Without the scene-cut reset the same smoothing bleeds the step into its neighbours.
     _, smeared = deflicker(tmp_path / "no-cut", step, DeflickerSection(scene_cut=255.0))
     assert np.abs(smeared - before).max() > 10.0
+
+
+def test_strong_flicker_on_a_bright_shot_is_removed_not_read_as_cuts(tmp_path: Path) -> None:
+    # A bright picture (a sky) flickering 15%: frame-to-frame jumps of over 30 code values, above the scene-cut
+    # threshold, that swing back. Read as cuts they would leave every jump in place.
+    bright = 1.5 * (1 + 0.15 * np.sin(2 * np.pi * T / 4 + 0.5))
+    before, after = deflicker(tmp_path, bright)
+    assert np.abs(np.diff(before)).max() > 1.5 * DeflickerSection().scene_cut
+    assert jitter(after) <= 0.2 * jitter(before), (jitter(before), jitter(after))
+
+
+def test_a_flash_stays_a_flash(tmp_path: Path) -> None:
+    # Lightning: three frames at twice the light, then back. Far beyond any flicker: kept as it was.
+    flash = np.where((T >= 20) & (T < 23), 1.6, 0.8)
+    before, after = deflicker(tmp_path, flash)
+    _, plain = deflicker(tmp_path / "off", flash, DeflickerSection(enabled=False))
+    assert before[21] - before[19] > 50.0
+    assert np.abs(after - plain).max() < 1.0

@@ -57,8 +57,9 @@ from microdrama.store.base import ObjectNotFound, ObjectStore, sha256_file
 
 EpisodeProgress = Callable[[str, int, int], None]
 # Part of every stage key: bump it when a stored result record changes form or meaning (4: exact-colour
-# decode; 5: detail curves add crispness), so old records are not read.
-RECORD_VERSION = "5"
+# decode; 5: detail curves add crispness; 6: deflicker cuts must last, slow duplicates are rebuilt alone),
+# so old records are not read.
+RECORD_VERSION = "6"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ class DeflickerSection(_Section):
     window: int = Field(default=15, ge=3, le=121, description="frames in the smoothing window")
     strength: float = Field(default=1.0, ge=0.0, le=1.0, description="1 pulls each frame fully onto the smoothed curve")
     scene_cut: float = Field(
-        default=20.0, gt=0.0, le=255.0, description="a mean-luma jump (0-255) above this starts a new window"
+        default=20.0, gt=0.0, le=255.0, description="a lasting mean-luma jump (0-255) above this starts a new window"
     )
 
 
