@@ -96,8 +96,11 @@ def document(tables: list[report.Table], machine: str, args: argparse.Namespace,
             "per-frame plane means (every 8th row and column), fits the flicker curve and applies its three lookup "
             "tables per frame, as the master pass does.",
             "- Resampling alone: microdrama's arm is what its master pass does, the shot's RGB frames converted to "
-            "BT.709 yuv420p at their own size and resampled by swscale to the master size (conversion included); "
-            "ffmpeg's arm scales yuv420p frames already converted.",
+            "BT.709 yuv420p at their own size and resampled by swscale to the master size in two slices "
+            "(conversion included); ffmpeg's arm is the `scale` filter (swscale, one thread) on yuv420p frames "
+            "already converted.",
+            "- Deflicker and resampling alone are the best of 3 runs after an untimed one, each output frame "
+            "dropped before the next is made (as the master pass hands each frame to the encoder).",
             "- The default master is 2160x3840; the benchmark defaults to 1080x1920 so a run takes minutes on "
             "2 cores. Run `--master 2160x3840` for the 4K numbers (libx264 at 4K runs ~2-10 fps here).",
             "- Targets (issue 3) are judged on the median of the episodes.",
