@@ -152,3 +152,27 @@ def test_a_duplicate_in_a_grainy_creep_is_rebuilt_alone(tmp_path: Path) -> None:
     assert rendered.key != key and not np.array_equal(out[DROPPED], source[DROPPED])
     untouched = [i for i in range(FRAMES) if i != DROPPED]
     assert np.array_equal(out[untouched], source[untouched])
+
+
+def test_a_held_frame_in_steady_motion_becomes_a_brief_slow_down() -> None:
+    # The generator showed frame 11 twice and lost nothing: the motion after it is one ordinary step.
+    take = [moving(t, pan=PAN) for t in range(DROPPED + 1)] + [moving(t, pan=PAN) for t in range(DROPPED, FRAMES - 1)]
+    judder = find_judder(measure_motion(take))
+    assert judder.duplicate.nonzero()[0].tolist() == [DROPPED + 1] and not judder.missing.any()
+    plan = plan_retiming(judder, Fraction(24))
+    assert sum(s > 0 for _, _, s in plan.picks) > 1  # the stall is spread over its neighbours, not one jerk
+
+
+def test_a_duplicate_in_irregular_motion_is_rebuilt_alone(tmp_path: Path) -> None:
+    # A bird flapping: the step changes from frame to frame (half speed before the duplicate, one and a half
+    # after), so whether a frame was lost after it cannot be told from the motion. It is taken as the usual
+    # defect: the duplicate rebuilt, no other frame moved.
+    steps = np.full(FRAMES, 2.0)
+    steps[0], steps[DROPPED - 1 : DROPPED + 3] = 0.0, (1.0, 0.8, 0.8, 3.0)
+    truth = [moving(x, pan=(1.0, 0.4)) for x in np.cumsum(steps)]
+    take = list(truth)
+    take[DROPPED] = take[DROPPED - 1]
+    source, out, _, _ = through_stage(tmp_path, take)
+    untouched = [i for i in range(FRAMES) if i != DROPPED]
+    assert np.array_equal(out[untouched], source[untouched])
+    assert psnr(out[DROPPED], truth[DROPPED]) > psnr(source[DROPPED], truth[DROPPED]) + 2.0

@@ -10,15 +10,17 @@ warping along the flow. Against the median of the frames around it, a frame is
   duplicates;
 - after a cut when the flow explains little of a difference well above its neighbours', or
   the motion jumps more than 4x: left alone, and never interpolated across;
-- after a drop only on evidence, since re-timing a good frame costs picture: either the
-  frame follows a duplicate and moves 1.5-2.7x its real neighbours (the generator's
-  duplicate-and-jump), or it is an isolated spike, 1.7-4x the local median and near a whole
-  multiple of it, between neighbours that move steadily (round(ratio) - 1 frames missing).
-Irregular genuine motion (acceleration, a bird taking off) fails those tests and is left alone,
-as is a shot that barely moves. Where the motion is too slow to judge a jump (under
-MIN_MOTION), a duplicate is taken as the usual defect, a lost frame padded: either reading
-rebuilds the duplicate halfway between its neighbours, the timing they differ by is below
-what the eye can see at that speed, and this one retimes no other frame.
+- after a drop, when it follows a duplicate, as the generator's usual defect (a lost frame
+  padded by the one before), unless the motion says the content held: its real neighbours
+  move steadily and it moves like them (under 1.5x). Either reading rebuilds the duplicate
+  halfway between its neighbours; where the motion is irregular (a bird flapping) or too slow
+  to judge (under MIN_MOTION), the hold cannot be told from the drop, and the drop retimes no
+  other frame;
+- after a drop elsewhere only on evidence, since re-timing a good frame costs picture: an
+  isolated spike, 1.7-4x the local median and near a whole multiple of it, between
+  neighbours that move steadily (round(ratio) - 1 frames missing).
+Irregular genuine motion with no duplicate (acceleration, a bird taking off) fails those tests
+and is left alone, as is a shot that barely moves.
 
 Repair keeps the frame count and the duration. Every frame slot gets a content time: real
 frames are 1 apart, 1 + the missing frames across a drop; a duplicate has no content of its
@@ -58,7 +60,7 @@ MIN_MOTION = 1.0  # local motion (per mille of the longer side per frame) below 
 MIN_CHANGE = 0.05  # local mean difference (code values) below which no duplicate is judged: nothing changes
 DUPLICATE, CUT = 0.2, 4.0  # motion ratios to the local median
 HELD = 0.5  # a duplicate's neighbours move at least this times the local median
-JUMP = (1.5, 2.7)  # motion after a duplicate, as a ratio to its real neighbours', that means one missing frame
+PAUSE = 1.5  # a frame after a duplicate moving under this times its steady real neighbours: the content held
 SPIKE = 1.7  # an isolated drop moves at least this times the local median
 WHOLE = 0.3  # ... within this of a whole multiple of it
 STEADY = (0.67, 1.5)  # ... its neighbours within these ratios of the median
@@ -140,13 +142,22 @@ def _changing_around(profile: MotionProfile, i: int, change: float, duplicate: n
     return bool(before and (i + 1 == len(profile) or profile.diff[i + 1] >= HELD * change))
 
 
+def _after_duplicate(profile: MotionProfile, i: int, duplicate: np.ndarray) -> int:
+    """Frames missing before frame i, which follows a duplicate: one, unless the content held (module doc)."""
+    flow = profile.flow
+    real = [j for j in (i - 2, i + 1) if j < len(profile) and not duplicate[j]]
+    if len(real) < 2:
+        return 1
+    before, after = (float(flow[j]) for j in real)
+    steady = STEADY[0] <= before / max(after, 1e-9) <= STEADY[1]
+    return 0 if steady and flow[i] < PAUSE * (before + after) / 2 else 1
+
+
 def _dropped(profile: MotionProfile, i: int, around: list[int], motion: float, duplicate: np.ndarray) -> int:
     """Frames missing before frame i, judged conservatively (module doc); 0 unless the evidence is clear."""
     flow = profile.flow
     if duplicate[i - 1] and i >= 2:
-        real = [j for j in (i - 2, i + 1) if j < len(profile) and not duplicate[j]]
-        ratio = flow[i] / max(float(np.mean(flow[real])), 1e-9) if real else 0.0
-        return 1 if JUMP[0] <= ratio <= JUMP[1] else 0
+        return _after_duplicate(profile, i, duplicate)
     ratio = flow[i] / motion
     if not SPIKE <= ratio <= CUT or abs(ratio - round(ratio)) > WHOLE:
         return 0
@@ -170,7 +181,7 @@ def find_judder(profile: MotionProfile) -> Judder:
             if duplicate[i] or motion < MIN_MOTION:
                 continue
         if motion < MIN_MOTION:
-            # Too slow to see a jump after a duplicate: taken as the usual defect (module doc).
+            # Too slow to see a jump after a duplicate: the usual defect (module doc).
             missing[i] = int(i >= 2 and duplicate[i - 1])
             continue
         ratio = profile.flow[i] / motion
