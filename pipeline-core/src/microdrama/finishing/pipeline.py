@@ -57,8 +57,8 @@ from microdrama.store.base import ObjectNotFound, ObjectStore, sha256_file
 
 EpisodeProgress = Callable[[str, int, int], None]
 # Part of every stage key: bump it when a stored result record changes form or meaning (4: exact-colour
-# decode; 5: detail curves add crispness; 6: deflicker cuts must last, slow duplicates are rebuilt alone),
-# so old records are not read.
+# decode; 5: detail curves add crispness; 6: deflicker cuts must last, a duplicate is rebuilt alone unless
+# the content held, sharpening blurs in float), so old records are not read.
 RECORD_VERSION = "6"
 
 

@@ -154,7 +154,8 @@ def _after_duplicate(profile: MotionProfile, i: int, duplicate: np.ndarray) -> i
 
 
 def _dropped(profile: MotionProfile, i: int, around: list[int], motion: float, duplicate: np.ndarray) -> int:
-    """Frames missing before frame i, judged conservatively (module doc); 0 unless the evidence is clear."""
+    """Frames missing before frame i (module doc): after a duplicate, one unless the content held; elsewhere
+    judged conservatively, 0 unless the evidence is clear."""
     flow = profile.flow
     if duplicate[i - 1] and i >= 2:
         return _after_duplicate(profile, i, duplicate)
