@@ -295,12 +295,18 @@ class _Episode:
         reference = _reference(choice, profiles)
         deflicker = self._deflicker()
         items = []
-        for sid in self.ids:
+        for index, sid in enumerate(self.ids):
+            # Bridges for a shot that shares nothing with the reference: the other shots, nearest in the edit first.
+            bridges = sorted(
+                (other for other in self.ids if other not in (sid, reference)),
+                key=lambda other: abs(self.ids.index(other) - index),
+            )
             inputs = (
                 self.ident[sid],
                 self.ident[reference],
                 canonical_json(settings),
                 canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
+                *(self.ident[other] for other in bridges),
             )
             items.append(
                 GradeItem(
@@ -313,6 +319,7 @@ class _Episode:
                     None if sid == reference else self.state[reference].key,
                     self.state[reference].stats,
                     deflicker,
+                    tuple((self.state[other].key, self.state[other].stats) for other in bridges),
                 )
             )
         decisions = self._run(

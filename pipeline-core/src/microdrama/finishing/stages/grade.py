@@ -22,7 +22,7 @@ forced to look like the reference.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,10 +125,22 @@ class GradeDecision:
 
 
 def decide(
-    shot: Sequence[np.ndarray], reference: Sequence[np.ndarray], item: GradeItem, settings: GradeSection
+    shot: Sequence[np.ndarray],
+    reference: Sequence[np.ndarray],
+    item: GradeItem,
+    settings: GradeSection,
+    bridges: Iterable[Sequence[np.ndarray]] = (),
 ) -> GradeDecision:
-    """Gains from the regions the shot shares with the reference, else the bounded Lab statistics match."""
+    """Gains from the regions the shot shares with the reference, else through the first of `bridges` (other
+    shots of the episode) it shares regions with and that shares regions with the reference, else the bounded
+    Lab statistics match (which cannot tell a cast from different content)."""
     gains = cast_gains(shot, reference)
+    for bridge in () if gains is not None else bridges:
+        onto_bridge = cast_gains(shot, bridge)
+        onto_reference = None if onto_bridge is None else cast_gains(bridge, reference)
+        if onto_bridge is not None and onto_reference is not None:
+            gains = onto_bridge * onto_reference
+            break
     if gains is not None:
         return GradeDecision(gains=_triple(bounded_gains(gains, settings)))
     gain, offset = correction(item.source, item.reference, settings)
@@ -153,6 +165,9 @@ class GradeItem(ShotItem):
     reference_key: str | None  # the reference shot's picture; None for the reference itself
     reference_stats: ShotStats
     deflicker: DeflickerSection | None  # the deflicker the master pass applies, None when it is off
+    # The episode's other shots (picture key and statistics), nearest in the edit first: a shot that shares
+    # nothing with the reference is matched through one that shares regions with both.
+    bridges: tuple[tuple[str, ShotStats], ...] = ()
 
 
 class GradeStage(StoreStage):
@@ -178,7 +193,12 @@ class GradeStage(StoreStage):
         if item.reference_key is None:
             return GradeDecision()  # the look everything else is matched to
         shot = steadied(self.sample(item.src_key, item.stats.frames, SAMPLE_FRAMES), item.stats, item.deflicker)
-        decision = decide(shot, self._reference_samples(item.reference_key, item), item, self.settings)
+        # Read only if the shot shares nothing with the reference.
+        bridges = (
+            steadied(self.sample(key, stats.frames, SAMPLE_FRAMES), stats, item.deflicker)
+            for key, stats in item.bridges
+        )
+        decision = decide(shot, self._reference_samples(item.reference_key, item), item, self.settings, bridges)
         get_logger(__name__).info(
             "grade matched",
             shot=item.shot_id,
