@@ -54,6 +54,7 @@ def test_episode_master_is_one_decodable_master_size_video(tmp_path: Path) -> No
         "face",
         "reframe",
         "grade",
+        "grade-bridged",  # the three scenes share nothing: each shot is tried through the others
         "detail",
         "master",
     ]
@@ -67,6 +68,7 @@ def test_episode_master_is_one_decodable_master_size_video(tmp_path: Path) -> No
         "face",
         "reframe",
         "grade",
+        "grade-bridged",
         "detail",
         "master",
         "join",

@@ -289,43 +289,52 @@ class _Episode:
         self._advance("reframe", partial(ReframeStage, self.store_factory, settings), items)
 
     def grade(self, choice: str) -> tuple[str, dict[str, GradeDecision]]:
-        """Decide every shot's grade against the reference; returns the reference and the decisions."""
+        """Decide every shot's grade against the reference; returns the reference and the decisions.
+
+        A shot that shares nothing with the reference (its decision fell back to Lab statistics) is decided
+        again through the other shots; only then does its decision, and its key, depend on them.
+        """
         settings = self.template.grade
         profiles = {sid: LabProfile.of(self.state[sid].stats) for sid in self.ids}
         reference = _reference(choice, profiles)
+        stage = partial(GradeStage, self.store_factory, settings)
+        items = [self._grade_item(sid, reference, profiles, ()) for sid in self.ids]
+        decisions = dict(zip(self.ids, self._run("grade", stage, items, GradeDecision.from_json), strict=True))
+        alone = [sid for sid in self.ids if decisions[sid].lab is not None]
+        if alone and len(self.ids) > 2:
+            retries = []
+            for sid in alone:
+                index = self.ids.index(sid)
+                others = [j for j, other in enumerate(self.ids) if other not in (sid, reference)]
+                nearest = tuple(self.ids[j] for j in sorted(others, key=lambda j: abs(j - index)))
+                retries.append(self._grade_item(sid, reference, profiles, nearest))
+            bridged = self._run("grade-bridged", stage, retries, GradeDecision.from_json)
+            decisions.update(zip(alone, bridged, strict=True))
+        return reference, decisions
+
+    def _grade_item(
+        self, sid: str, reference: str, profiles: dict[str, LabProfile], bridges: tuple[str, ...]
+    ) -> GradeItem:
         deflicker = self._deflicker()
-        items = []
-        for index, sid in enumerate(self.ids):
-            # Bridges for a shot that shares nothing with the reference: the other shots, nearest in the edit first.
-            bridges = sorted(
-                (other for other in self.ids if other not in (sid, reference)),
-                key=lambda other: abs(self.ids.index(other) - index),
-            )
-            inputs = (
-                self.ident[sid],
-                self.ident[reference],
-                canonical_json(settings),
-                canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
-                *(self.ident[other] for other in bridges),
-            )
-            items.append(
-                GradeItem(
-                    sid,
-                    self.state[sid].key,
-                    self._key("grade", sid, *inputs) + ".json",
-                    self.state[sid].stats,
-                    profiles[sid],
-                    profiles[reference],
-                    None if sid == reference else self.state[reference].key,
-                    self.state[reference].stats,
-                    deflicker,
-                    tuple((self.state[other].key, self.state[other].stats) for other in bridges),
-                )
-            )
-        decisions = self._run(
-            "grade", partial(GradeStage, self.store_factory, settings), items, GradeDecision.from_json
+        inputs = (
+            self.ident[sid],
+            self.ident[reference],
+            canonical_json(self.template.grade),
+            canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
+            *(self.ident[other] for other in bridges),
         )
-        return reference, dict(zip(self.ids, decisions, strict=True))
+        return GradeItem(
+            sid,
+            self.state[sid].key,
+            self._key("grade-bridged" if bridges else "grade", sid, *inputs) + ".json",
+            self.state[sid].stats,
+            profiles[sid],
+            profiles[reference],
+            None if sid == reference else self.state[reference].key,
+            self.state[reference].stats,
+            deflicker,
+            tuple((self.state[other].key, self.state[other].stats) for other in bridges),
+        )
 
     def _deflicker(self) -> DeflickerSection | None:
         return self.template.deflicker if self.template.deflicker.enabled else None

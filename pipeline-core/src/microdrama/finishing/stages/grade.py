@@ -124,23 +124,22 @@ class GradeDecision:
         )
 
 
-def decide(
-    shot: Sequence[np.ndarray],
-    reference: Sequence[np.ndarray],
-    item: GradeItem,
-    settings: GradeSection,
-    bridges: Iterable[Sequence[np.ndarray]] = (),
-) -> GradeDecision:
-    """Gains from the regions the shot shares with the reference, else through the first of `bridges` (other
-    shots of the episode) it shares regions with and that shares regions with the reference, else the bounded
-    Lab statistics match (which cannot tell a cast from different content)."""
-    gains = cast_gains(shot, reference)
-    for bridge in () if gains is not None else bridges:
+def bridged_gains(
+    shot: Sequence[np.ndarray], reference: Sequence[np.ndarray], bridges: Iterable[Sequence[np.ndarray]]
+) -> np.ndarray | None:
+    """Gains onto the reference through the first of `bridges` (other shots of the episode) that shares regions
+    with the shot and with the reference: the product of the two casts; None where no bridge does."""
+    for bridge in bridges:
         onto_bridge = cast_gains(shot, bridge)
         onto_reference = None if onto_bridge is None else cast_gains(bridge, reference)
         if onto_bridge is not None and onto_reference is not None:
-            gains = onto_bridge * onto_reference
-            break
+            return onto_bridge * onto_reference
+    return None
+
+
+def decide(gains: np.ndarray | None, item: GradeItem, settings: GradeSection) -> GradeDecision:
+    """The shared-region gains, bounded; without them, the bounded Lab statistics match (which cannot tell a
+    cast from different content)."""
     if gains is not None:
         return GradeDecision(gains=_triple(bounded_gains(gains, settings)))
     gain, offset = correction(item.source, item.reference, settings)
@@ -165,8 +164,8 @@ class GradeItem(ShotItem):
     reference_key: str | None  # the reference shot's picture; None for the reference itself
     reference_stats: ShotStats
     deflicker: DeflickerSection | None  # the deflicker the master pass applies, None when it is off
-    # The episode's other shots (picture key and statistics), nearest in the edit first: a shot that shares
-    # nothing with the reference is matched through one that shares regions with both.
+    # Given only for a shot found to share nothing with the reference: the episode's other shots (picture key
+    # and statistics), nearest in the edit first, to match it through one that shares regions with both.
     bridges: tuple[tuple[str, ShotStats], ...] = ()
 
 
@@ -193,16 +192,23 @@ class GradeStage(StoreStage):
         if item.reference_key is None:
             return GradeDecision()  # the look everything else is matched to
         shot = steadied(self.sample(item.src_key, item.stats.frames, SAMPLE_FRAMES), item.stats, item.deflicker)
-        # Read only if the shot shares nothing with the reference.
-        bridges = (
-            steadied(self.sample(key, stats.frames, SAMPLE_FRAMES), stats, item.deflicker)
-            for key, stats in item.bridges
-        )
-        decision = decide(shot, self._reference_samples(item.reference_key, item), item, self.settings, bridges)
+        reference = self._reference_samples(item.reference_key, item)
+        if item.bridges:
+            # Each bridge is read only if the ones before it did not serve.
+            bridges = (
+                steadied(self.sample(key, stats.frames, SAMPLE_FRAMES), stats, item.deflicker)
+                for key, stats in item.bridges
+            )
+            gains = bridged_gains(shot, reference, bridges)
+        else:
+            gains = cast_gains(shot, reference)
+        decision = decide(gains, item, self.settings)
         get_logger(__name__).info(
             "grade matched",
             shot=item.shot_id,
-            by="shared regions" if decision.gains is not None else "Lab statistics",
+            by=("shared regions" + (" through another shot" if item.bridges else ""))
+            if decision.gains is not None
+            else "Lab statistics",
             gains=decision.gains,
         )
         return decision
