@@ -166,3 +166,10 @@ def test_a_shot_sharing_nothing_with_the_reference_is_matched_through_one_that_s
     uncast = lab_mean(np.stack(frames_of(set_[:, 270:540], np.ones(1))))
     # Through the bridge the far shot comes out within 0.7 of its uncast colour; by statistics, 1.4 off.
     assert np.linalg.norm(lab_mean(decode(store, result.shot_keys["far"])) - uncast) < 1.0
+    # The middle shot regenerated: only it is graded directly again; the far shot, bridged through it, again too.
+    shots[1] = ("middle", put_clip(store, "middle-2", frames_of(set_[:, 135:405], np.ones(FRAMES))))
+    again = finish_episode(
+        shots, t, runner=InProcessRunner(), store_factory=partial(LocalStore, tmp_path), prefix=PREFIX
+    )
+    assert again.report["stages"]["grade"]["processed"] == 1
+    assert again.report["stages"]["grade-bridged"]["processed"] == 1
