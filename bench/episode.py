@@ -30,7 +30,9 @@ from microdrama.media.video import VideoWriter, read_frames
 from microdrama.runtime.stages import InProcessRunner, usable_cpus
 from microdrama.store.local import LocalStore
 
-ARMS = ("raw", "microdrama", "ffmpeg")
+# raw: the raw take Lanczos-upscaled in memory, never encoded; lanczos: the same upscale (the `scale` filter)
+# encoded as the masters are, the do-nothing master that finishing must not fall below.
+ARMS = ("raw", "lanczos", "microdrama", "ffmpeg")
 COLOUR_SCALE = 8  # colour is compared on frames area-averaged by this: the colour of regions, not of edges
 SSIM_EVERY, DETAIL_EVERY = 4, 4
 T = TypeVar("T")
@@ -68,7 +70,7 @@ class EpisodeScore:
     shots: list[ShotScore]
     frames: int
     # End-to-end wall time: microdrama; the ffmpeg chain with and without judder repair (ffmpeg, ffmpeg_light);
-    # the encoder alone on the ffmpeg chain's frames (encode).
+    # the Lanczos upscale alone, encoded (lanczos); the encoder alone on the ffmpeg chain's frames (encode).
     seconds: dict[str, float]
     stages: dict[str, float] = field(default_factory=dict)  # microdrama's wall time per stage
 
@@ -213,16 +215,21 @@ def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, 
 
     settings = encode_settings(template.encode)
 
-    def baseline(arm: str, repair: bool, shot: CleanShot) -> Path:
+    def filters(arm: str, shot: CleanShot) -> ffmpeg_chain.Filters:
+        if arm == "lanczos":
+            return [("scale", f"{size[0]}:{size[1]}:flags=lanczos")]
+        judder = ffmpeg_chain.judder_repair(shot.fps, defects[shot.name].dropped) if arm == "ffmpeg" else []
+        return ffmpeg_chain.chain(*size, template.deflicker.window, judder)
+
+    def baseline(arm: str, shot: CleanShot) -> Path:
         out = root / arm / f"{shot.name}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
-        judder = ffmpeg_chain.judder_repair(shot.fps, defects[shot.name].dropped) if repair else []
-        filters = ffmpeg_chain.chain(*size, template.deflicker.window, judder)
-        ffmpeg_chain.finish(paths[shot.name]["raw"], filters, VideoWriter(out, *size, shot.fps, settings), shot.fps)
+        writer = VideoWriter(out, *size, shot.fps, settings)
+        ffmpeg_chain.finish(paths[shot.name]["raw"], filters(arm, shot), writer, shot.fps)
         return out
 
-    for arm, repair in (("ffmpeg", True), ("ffmpeg_light", False)):
-        seconds[arm], outs = _side_by_side(workers, partial(baseline, arm, repair), shots)
+    for arm in ("ffmpeg", "ffmpeg_light", "lanczos"):
+        seconds[arm], outs = _side_by_side(workers, partial(baseline, arm), shots)
         for shot, out in zip(shots, outs, strict=True):
             paths[shot.name][arm] = out
     (root / "encode").mkdir(exist_ok=True)
@@ -232,7 +239,7 @@ def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, 
     scores = []
     for shot in shots:
         with store.local_path(result.shot_keys[shot.name], ".mp4") as finished:
-            outputs = {"microdrama": finished, "ffmpeg": paths[shot.name]["ffmpeg"]}
+            outputs = {"microdrama": finished, **{arm: paths[shot.name][arm] for arm in ("ffmpeg", "lanczos")}}
             scores.append(_score_shot(shot, defects[shot.name], paths[shot.name]["raw"], outputs, size))
     stages = {name: float(timing["seconds"]) for name, timing in result.report["stages"].items()}
     frames = sum(len(s.frames) for s in shots)

@@ -92,6 +92,8 @@ def document(tables: list[report.Table], machine: str, args: argparse.Namespace,
             "frame; `minterpolate` mci rebuilds the gaps), `deflicker=size=<template window>`, "
             "`scale=W:H:flags=lanczos`, `unsharp`; encoded by the same libx264 encoder and settings, as many "
             "shots at a time as microdrama takes. The same chain without judder repair is timed too.",
+            "- Lanczos, encoded: the raw take through `scale=W:H:flags=lanczos` alone and the same encoder and "
+            "settings: the master a studio gets by doing nothing else, which finishing's SSIM is judged against.",
             "- Deflicker alone: both arms get the same yuv420p frames at the master size; microdrama's arm takes "
             "per-frame plane means (every 8th row and column), fits the flicker curve and applies its three lookup "
             "tables per frame, as the master pass does.",

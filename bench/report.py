@@ -107,17 +107,22 @@ def tables(episodes: Sequence[EpisodeScore], speeds: Sequence[Speed]) -> list[Ta
         ),
     ]
     ssim_rows = []
+    arms = ("raw", "lanczos", "microdrama", "ffmpeg")
     for e in episodes:
-        lanczos, md, ff = e.ssim("raw"), e.ssim("microdrama"), e.ssim("ffmpeg")
-        ssim_rows.append((e.clip, f"{lanczos:.4f}", f"{md:.4f}", f"{ff:.4f}", "", ""))
-    lanczos, md, ff = (float(np.median([e.ssim(a) for e in episodes])) for a in ("raw", "microdrama", "ffmpeg"))
-    ssim_rows.append(("**median**", f"{lanczos:.4f}", f"{md:.4f}", f"{ff:.4f}", ">= Lanczos", _yes(md >= lanczos)))
+        ssim_rows.append((e.clip, *(f"{e.ssim(a):.4f}" for a in arms), "", ""))
+    raw, lanczos, md, ff = (float(np.median([e.ssim(a) for e in episodes])) for a in arms)
+    ssim_rows.append(
+        ("**median**", *(f"{v:.4f}" for v in (raw, lanczos, md, ff)), ">= Lanczos, encoded", _yes(md >= lanczos))
+    )
     out.append(
         Table(
             "SSIM at master size",
-            "Luma SSIM to the clean source Lanczos-upscaled to the master size, every 4th frame. "
-            "Raw = the raw take Lanczos-upscaled and nothing else.",
-            ("episode", "raw (Lanczos only)", "microdrama", "ffmpeg baseline", "target", "met?"),
+            "Luma SSIM to the clean source Lanczos-upscaled to the master size, every 4th frame. Lanczos only: "
+            "the raw take Lanczos-upscaled in memory and never encoded. Lanczos, encoded: the same upscale "
+            "(`scale=W:H:flags=lanczos`) encoded by the same encoder and settings as the other two, the master a "
+            "studio gets by doing nothing else; finishing is judged against it, since every master is encoded "
+            "(the two Lanczos columns show what the encode alone costs).",
+            ("episode", "Lanczos only", "Lanczos, encoded", "microdrama", "ffmpeg baseline", "target", "met?"),
             ssim_rows,
         )
     )

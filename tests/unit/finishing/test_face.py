@@ -20,6 +20,7 @@ from microdrama.finishing.stages.face import (
     FaceSettings,
     face_look,
     face_mask,
+    reference_look,
     scan_faces,
 )
 from microdrama.media.video import EncodeSettings, VideoWriter, read_frames, read_video
@@ -141,6 +142,22 @@ def test_a_face_exposed_differently_in_another_shot_is_pulled_to_the_reference()
     darker = [np.asarray(np.rint(still * 0.8).astype(np.uint8))] * 8
     whole = scan_faces(iter(darker), iter(darker), FaceSettings())
     assert np.abs(FaceCorrector(whole, ref_look, settings)(darker[0]).astype(int) - darker[0]).max() <= 3
+
+
+def test_by_default_a_face_seen_against_another_background_keeps_its_look() -> None:
+    # The same face, lit the same, framed against a darker background in the second shot: its ratio to the
+    # background differs, but nothing happened to the face, so the default pass leaves it alone.
+    still = window(portrait(), 32)
+    weight = face_weight(32)
+    darker_behind = np.asarray(np.rint(still * (weight + (1 - weight) * 0.6)).astype(np.uint8))
+    shots = {"bright": [still] * 8, "dark": [darker_behind] * 8}
+    scans = {name: scan_faces(iter(f), iter(f), FaceSettings()) for name, f in shots.items()}
+    looks = {name: face_look(scan) for name, scan in scans.items()}
+    assert all(look is not None for look in looks.values())
+    reference = reference_look(looks, None)
+
+    fixed = FaceCorrector(scans["dark"], reference, FaceSettings())(darker_behind)
+    assert abs(face_luma(fixed[None], weight).mean() - face_luma(darker_behind[None], weight).mean()) < 0.5
 
 
 def test_a_face_gone_soft_on_a_few_frames_gets_its_detail_back() -> None:

@@ -98,6 +98,31 @@ def test_a_cast_is_read_where_the_shot_shares_the_reference_and_not_from_new_con
     assert np.allclose(gains, 1 / cast, rtol=0.02), gains
 
 
+def test_shared_regions_whose_colours_no_cast_explains_give_no_cast() -> None:
+    # The same set, every colour turned about grey with its luma kept (a repaint, not a change of light):
+    # the features match and the luma agrees, but per-channel gains cannot explain the colours.
+    x = np.linspace(-0.3, 0.3, 270, dtype=np.float32)
+    wash = np.stack([1 + x, np.ones_like(x), 1 - x], axis=-1)  # warm on the left, cool on the right: no grey
+    picture = np.asarray(np.clip(_landscape(5)[:, :270] * wash, 0, 255).astype(np.uint8))
+    ycrcb = cv2.cvtColor(picture, cv2.COLOR_RGB2YCrCb).astype(np.int16)
+    cr, cb = ycrcb[..., 1] - 128, ycrcb[..., 2] - 128
+    ycrcb[..., 1], ycrcb[..., 2] = 128 + cb, 128 - cr  # chroma turned a quarter turn
+    repainted = cv2.cvtColor(np.clip(ycrcb, 0, 255).astype(np.uint8), cv2.COLOR_YCrCb2RGB)
+    assert cast_gains([repainted], [picture]) is None
+
+
+def test_a_cast_is_read_past_lifted_blacks() -> None:
+    # Half the set is near black, where the shot's blacks sit 3 code values higher (a pedestal, as blur and
+    # compression leave): ratios of such values say nothing about the cast and must not pull it.
+    picture = _landscape(7)[:, :270].astype(np.float32)
+    picture[:, 135:] = 6 + picture[:, 135:] * 0.08
+    cast = np.array([1.08, 0.96, 0.9], np.float32)
+    shot = np.clip(np.rint(picture * cast + 3 * (picture < 25)), 0, 255).astype(np.uint8)
+    gains = cast_gains([shot], [picture.astype(np.uint8)])
+    assert gains is not None
+    assert np.allclose(gains, 1 / cast, rtol=0.02), gains
+
+
 def test_shots_that_share_nothing_give_no_shared_cast() -> None:
     assert cast_gains([_landscape(1)[:, :270]], [_landscape(2)[:, :270]]) is None
 

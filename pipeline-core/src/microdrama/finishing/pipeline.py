@@ -58,8 +58,9 @@ from microdrama.store.base import ObjectNotFound, ObjectStore, sha256_file
 EpisodeProgress = Callable[[str, int, int], None]
 # Part of every stage key: bump it when a stored result record changes form or meaning (4: exact-colour
 # decode; 5: detail curves add crispness; 6: deflicker cuts must last, a duplicate is rebuilt alone unless
-# the content held, sharpening blurs in float), so old records are not read.
-RECORD_VERSION = "6"
+# the content held, sharpening blurs in float; 7: a cast is read only from frame pairs one cast explains,
+# above near-black), so old records are not read.
+RECORD_VERSION = "7"
 
 
 @dataclass(frozen=True)

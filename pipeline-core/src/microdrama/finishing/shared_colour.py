@@ -6,9 +6,10 @@ mix content with cast. Here the cast is read only where the content is the same:
 features of sampled frames of each shot are matched, a homography (RANSAC) lines the
 reference frame up with the shot frame, and colours are compared pixel by pixel where
 the two agree in luma after one overall gain (things that moved or were occluded are
-left out). The cast is per-channel gain (a change of illuminant or white balance acts
-per channel, von Kries), estimated as the median per-channel log ratio over all shared
-pixels of all frame pairs, so a few bad pairs or pixels do not move it.
+left out); a frame pair whose shared colours no single cast explains is dropped. The cast
+is per-channel gain (a change of illuminant or white balance acts per channel, von Kries),
+estimated as the median per-channel log ratio over all shared pixels of all frame pairs, so
+a few bad pixels do not move it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ FEATURES = 1500
 MIN_MATCHES, MIN_INLIERS = 20, 25  # features matched / kept by RANSAC for a frame pair to count
 RANSAC_PX = 2.0
 COMPARE_SCALE = 4  # colours are compared on pictures area-averaged by this (edges and blur differences fade)
-MIN_LEVEL, MAX_LEVEL = 6.0, 248.0  # code values: darker pixels carry no usable ratio, brighter may be clipped
+# Code values: darker pixels carry no usable ratio (rounding, noise and a lifted black each move a ratio of
+# values under 20 by 5% or more: on a dark set they had pulled casts 1-2% off), brighter may be clipped.
+MIN_LEVEL, MAX_LEVEL = 20.0, 248.0
 AGREE_ABS, AGREE_REL = 3.0, 0.04  # luma agreement after one overall gain: |a - g b| < ABS + REL * a
+# A frame pair whose shared pixels' log ratios spread wider than this (median absolute deviation, any
+# channel) is not one cast seen twice: misaligned foliage, content that changed colour. Shared regions of one
+# look spread 0.01-0.05; such pairs had spread 0.08-0.13 and pulled a cast 5-12% off.
+MAX_SPREAD = 0.06
 MIN_SHARED = 300  # shared pixels (at COMPARE_SCALE) needed to trust the estimate
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -71,7 +78,11 @@ def _pair(shot: _Features, ref: _Features, matcher: cv2.BFMatcher) -> tuple[np.n
     la, lb = a @ LUMA, b @ LUMA
     gain = float(np.median(la[ok] / lb[ok]))
     ok &= np.abs(la - gain * lb) < AGREE_ABS + AGREE_REL * la
-    return a[ok], b[ok]
+    if not ok.any():
+        return None
+    ratios = np.log(b[ok]) - np.log(a[ok])
+    spread = np.median(np.abs(ratios - np.median(ratios, axis=0)), axis=0)
+    return (a[ok], b[ok]) if float(spread.max()) <= MAX_SPREAD else None
 
 
 def shared_colours(shot: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

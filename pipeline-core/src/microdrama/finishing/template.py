@@ -96,8 +96,11 @@ class MotionSection(_Section):
 class FaceSection(_Section):
     enabled: bool = True
     window: int = Field(default=15, ge=3, le=121, description="frames in the smoothing window of face boxes and looks")
+    # Off by default: a face is measured against its own frame, and that ratio changes with what is behind
+    # it (a close-up against a dark wall, a wide shot against a window), so pulling shots' ratios together
+    # relights faces that were right. For a generator that drifts a character's exposure between shots.
     reference_strength: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="1 moves a shot's faces fully onto the episode's reference faces"
+        default=0.0, ge=0.0, le=1.0, description="1 moves a shot's faces fully onto the episode's reference faces"
     )
     max_gain: float = Field(
         default=1.3, ge=1.0, le=4.0, description="the most a face's channel is brightened or darkened"

@@ -8,11 +8,12 @@ face the detector misses on a frame is still followed (and reframe can follow th
 A face is measured against its own frame: the ratio of its mean RGB to the background's.
 Light or a cast over the whole frame leaves that ratio alone (deflicker and grade match
 handle those); the pass corrects only what happens to the face: the ratio is pulled onto
-its smoothed curve over the shot, and the shot's faces as a group toward the episode's
-reference faces (one factor per shot, so two characters keep their difference). Detail
-dips in a face are sharpened back up to the face's smoothed detail. Every correction is
-applied through a feathered ellipse inside the face box: pixels outside every ellipse are
-bit-identical to the input.
+its smoothed curve over the shot, and, where the template asks (reference_strength, off by
+default: the ratio also changes with what is behind the face), the shot's faces as a group
+toward the episode's reference faces (one factor per shot, so two characters keep their
+difference). Detail dips in a face are sharpened back up to the face's smoothed detail.
+Every correction is applied through a feathered ellipse inside the face box: pixels outside
+every ellipse are bit-identical to the input.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class FaceSettings:
     """What the template controls; defaults suit 24-30 fps shots."""
 
     window: int = 15  # frames in the smoothing window of boxes, colour and detail
-    reference_strength: float = 0.5  # 1 moves a shot's faces fully onto the reference faces' look
+    reference_strength: float = 0.0  # 1 moves a shot's faces fully onto the reference faces' look (template doc)
     max_gain: float = 1.3  # the most a face's channel is brightened (1/max_gain: darkened)
     max_sharpen: float = 1.5  # the most unsharp amount a soft face frame gets
 
