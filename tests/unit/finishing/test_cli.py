@@ -96,6 +96,11 @@ def test_named_reference_is_used_and_said_so(tmp_path: Path) -> None:
     code, console = run("finish", *shots, "--out", out, "--template", template, "--reference", shots[1])
     report = json.loads((out / "finishing.json").read_text())
     assert code == 0 and report["reference_shot"] == "s2" and not report["reference_auto"]
+    # Two unrelated pictures share no region: the report says s1 fell back to statistics, for a colourist to check.
+    assert {s["shot_id"]: s["grade"]["matched_by"] for s in report["shots"]} == {
+        "s1": "Lab statistics",
+        "s2": "reference",
+    }
     assert "reference shot: s2 (named by --reference)" in console
     code, console = run("finish", *shots, "--out", out, "--reference", "s9")
     assert code == 2 and "'s9' is not one of the input shots" in console

@@ -188,6 +188,8 @@ def test_a_shot_sharing_nothing_with_the_reference_is_matched_through_one_that_s
         shots, t, runner=InProcessRunner(), store_factory=partial(LocalStore, tmp_path), prefix=PREFIX
     )
     assert result.report["stages"]["grade-bridged"]["processed"] == 1  # only the far shot needed a bridge
+    matched = {shot["shot_id"]: shot["grade"]["matched_by"] for shot in result.report["shots"]}
+    assert matched == {"ref": "reference", "middle": "shared regions", "far": "shared regions through another shot"}
     uncast = lab_mean(np.stack(frames_of(set_[:, 270:540], np.ones(1))))
     # Through the bridge the far shot comes out within 0.7 of its uncast colour; by statistics, 1.4 off.
     assert np.linalg.norm(lab_mean(decode(store, result.shot_keys["far"])) - uncast) < 1.0

@@ -160,7 +160,7 @@ def _report(batch: _Batch, result: FinishResult | None, template: FinishingTempl
 
 def _summary(doc: dict[str, Any]) -> Table:
     table = Table(title="microdrama finish")
-    for column in ("shot", "status", "frames", "size", "flicker", "sharpness", "output / error"):
+    for column in ("shot", "status", "frames", "size", "flicker", "sharpness", "graded by", "output / error"):
         table.add_column(column)
     for shot in doc["shots"]:
         before, after = shot["before"], shot["after"]
@@ -171,10 +171,11 @@ def _summary(doc: dict[str, Any]) -> Table:
             "{}x{} -> {}x{}".format(*before["size"], *after["size"]),
             f"{before['flicker']:.2f} -> {after['flicker']:.2f}",
             f"{before['sharpness']:.2f} -> {after['sharpness']:.2f}",
+            shot["grade"]["matched_by"],
             shot["output"],
         )
     for failure in doc["failed"]:
-        table.add_row(failure["shot_id"], "[red]FAILED[/]", "", "", "", "", failure["error"])
+        table.add_row(failure["shot_id"], "[red]FAILED[/]", "", "", "", "", "", failure["error"])
     return table
 
 

@@ -148,6 +148,7 @@ class _Episode:
         self.store = store_factory()
         self.ids = [shot_id for shot_id, _ in shots]
         self.timings: dict[str, dict[str, float]] = {}
+        self.matched: dict[str, str] = {sid: "off" for sid in self.ids}  # how grade() matched each shot
         # ident: what identifies each shot's current picture: the raw take's hash, then each output's key.
         self.ident = {shot_id: _content(self.store, key) for shot_id, key in shots}
         items = [ShotItem(sid, key, self._key("analysis", sid, self.ident[sid]) + ".json") for sid, key in shots]
@@ -302,6 +303,7 @@ class _Episode:
         items = [self._grade_item(sid, reference, profiles, ()) for sid in self.ids]
         decisions = dict(zip(self.ids, self._run("grade", stage, items, GradeDecision.from_json), strict=True))
         alone = [sid for sid in self.ids if decisions[sid].lab is not None]
+        self.matched = {sid: "reference" if sid == reference else "shared regions" for sid in self.ids}
         if alone and len(self.ids) > 2:
             retries = []
             for sid in alone:
@@ -311,6 +313,9 @@ class _Episode:
                 retries.append(self._grade_item(sid, reference, profiles, nearest))
             bridged = self._run("grade-bridged", stage, retries, GradeDecision.from_json)
             decisions.update(zip(alone, bridged, strict=True))
+            self.matched.update({sid: "shared regions through another shot" for sid in alone})
+        # What a colourist checks first: the shots that shared nothing and were matched by statistics.
+        self.matched.update({sid: "Lab statistics" for sid in alone if decisions[sid].lab is not None})
         return reference, decisions
 
     def _grade_item(
@@ -447,6 +452,7 @@ def finish_episode(
                 "raw_key": raw_key,
                 "finished_key": run.state[sid].key,
                 "sharpen": amounts[sid],
+                "grade": {"matched_by": run.matched[sid], **grades[sid].to_json()},
                 "before": run.raw[sid].summary(),
                 "after": run.state[sid].stats.summary(),
             }
