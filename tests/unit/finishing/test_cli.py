@@ -4,12 +4,14 @@ import wave
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import structlog
 from rich.console import Console
 
 from microdrama.cli import build_parser
+from microdrama.finishing.sheet import CAPTION, GAP, THUMB_HEIGHT
 from microdrama.finishing.template import load_template
 from microdrama.media.video import EncodeSettings, VideoWriter, read_video
 
@@ -104,6 +106,32 @@ def test_named_reference_is_used_and_said_so(tmp_path: Path) -> None:
     assert "reference shot: s2 (named by --reference)" in console
     code, console = run("finish", *shots, "--out", out, "--reference", "s9")
     assert code == 2 and "'s9' is not one of the input shots" in console
+
+
+def test_the_sheet_shows_each_shot_before_and_after_with_the_cast_gone(tmp_path: Path) -> None:
+    cast = np.array([1.25, 1.0, 0.8], np.float32)
+    shots = [
+        write_take(tmp_path / "s1.mp4", frames_of(scene(3), np.ones(FRAMES))),
+        write_take(tmp_path / "s2.mp4", frames_of(scene(3) * cast, np.ones(FRAMES))),
+    ]
+    template = tmp_path / "look.yaml"
+    template.write_text(SMALL)
+    out = tmp_path / "out"
+    code, console = run("finish", *shots, "--out", out, "--template", template, "--reference", "s1")
+    assert code == 0 and f"before and after, shot by shot: {out / 'finishing-sheet.jpg'}" in console
+    assert json.loads((out / "finishing.json").read_text())["sheet"] == str(out / "finishing-sheet.jpg")
+
+    sheet = cv2.cvtColor(cv2.imread(str(out / "finishing-sheet.jpg")), cv2.COLOR_BGR2RGB)
+    column = round(THUMB_HEIGHT * 144 / 256)  # the finished 144x256 pictures are the wider ones
+
+    def cell(row: int, shot: int) -> np.ndarray:
+        y, x = GAP + row * (THUMB_HEIGHT + GAP), GAP + shot * (column + GAP)
+        return sheet[y + 20 : y + THUMB_HEIGHT - 20, x + 10 : x + column - 10].reshape(-1, 3).mean(axis=0)
+
+    assert sheet.shape == (GAP + 2 * THUMB_HEIGHT + GAP + CAPTION + GAP, GAP + 2 * (column + GAP), 3)
+    # Upper row as shot: the cast shows. Lower row as finished: s2 looks like s1.
+    assert np.abs(cell(0, 1) - cell(0, 0)).max() > 15
+    assert np.abs(cell(1, 1) - cell(1, 0)).max() < 4
 
 
 def test_template_lock_then_validate_catches_any_later_edit(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from microdrama import __version__
@@ -17,6 +16,7 @@ from microdrama.delivery.transcode import check_copy, output_fps, transcode_vide
 from microdrama.errors import InputError
 from microdrama.keys import KeyError_, episode_key
 from microdrama.logs import get_logger
+from microdrama.media.image import jpeg
 from microdrama.media.mux import mux_audio
 from microdrama.media.probe import probe_video
 from microdrama.media.video import read_frames
@@ -69,10 +69,7 @@ def _write_poster(video: Path, time_s: float, fps: float, out: Path) -> None:
             break
     if last is None:
         raise InputError("delivered video has no frames for a poster", file=str(video))
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(last, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, _POSTER_QUALITY])
-    if not ok:
-        raise InputError("poster JPEG encode failed", file=str(out))
-    out.write_bytes(buf.tobytes())
+    out.write_bytes(jpeg(last, _POSTER_QUALITY))
 
 
 def _write_text(path: Path, text: str) -> None:

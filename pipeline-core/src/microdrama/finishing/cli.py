@@ -24,6 +24,7 @@ from rich.table import Table
 
 from microdrama.errors import InputError, MediaError
 from microdrama.finishing.pipeline import FinishResult, finish_episode
+from microdrama.finishing.sheet import write_sheet
 from microdrama.finishing.template import (
     FinishingTemplate,
     default_template,
@@ -39,6 +40,7 @@ from microdrama.runtime.stages import InProcessRunner, StageRunner, usable_cpus
 from microdrama.store.local import LocalStore
 
 REPORT = "finishing.json"
+SHEET = "finishing-sheet.jpg"  # each shot before and after, side by side
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 Command = Callable[[argparse.Namespace, Console], int]
 
@@ -152,6 +154,7 @@ def _report(batch: _Batch, result: FinishResult | None, template: FinishingTempl
     for shot in doc["shots"]:
         shot["input"] = str(batch.paths[shot["shot_id"]])
         shot["output"] = str(out / f"{shot['shot_id']}.mp4")
+    doc["sheet"] = str(out / SHEET) if result else None
     doc["failed"] = [
         {"shot_id": sid, "input": str(batch.paths[sid]), "error": err} for sid, err in batch.failed.items()
     ]
@@ -207,6 +210,7 @@ def cmd_finish(args: argparse.Namespace, console: Console) -> int:
             if result:
                 for sid, key in result.shot_keys.items():
                     store.download(key, out / f"{sid}.mp4")
+                write_sheet(out / SHEET, [(sid, batch.paths[sid], out / f"{sid}.mp4") for sid in result.shot_keys])
             doc = _report(batch, result, template, out)
             (out / REPORT).write_text(json.dumps(doc, indent=2, sort_keys=True), encoding="utf-8")
     except InputError as exc:
@@ -215,6 +219,8 @@ def cmd_finish(args: argparse.Namespace, console: Console) -> int:
     console.print(_summary(doc))
     console.print(_reference_line(doc, reference is not None))
     console.print(f"template {template.name} {doc['template_hash'][:12]}; report: {out / REPORT}")
+    if doc["sheet"]:
+        console.print(f"before and after, shot by shot: {doc['sheet']}")
     if batch.failed:
         console.print(f"[bold red]{len(batch.failed)} of {len(batch.paths)} shots failed:[/] {', '.join(batch.failed)}")
         return 1
@@ -275,7 +281,9 @@ def add_commands(subparsers: Any) -> None:
     """Register `finish` and `template` on the `microdrama` command's subparsers."""
     finish = subparsers.add_parser("finish", help="finish shots as one episode (any container, size, orientation)")
     finish.add_argument("shots", nargs="+", type=Path, metavar="SHOT", help="video files, in edit order")
-    finish.add_argument("--out", type=Path, required=True, help="DIR/<shot>.mp4 and DIR/finishing.json go here")
+    finish.add_argument(
+        "--out", type=Path, required=True, help="DIR/<shot>.mp4, DIR/finishing.json and DIR/finishing-sheet.jpg go here"
+    )
     finish.add_argument("--template", type=Path, help="finishing template YAML (default: the built-in one)")
     finish.add_argument("--reference", metavar="SHOT", help="the shot the others are graded to (default: automatic)")
     finish.add_argument("--ray", action="store_true", help="run the stages on a local Ray cluster")

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from microdrama.media.image import jpeg
+
 if TYPE_CHECKING:
     from microdrama.qc.report import QcReport
 
@@ -23,10 +25,7 @@ def encode_thumbnail(rgb: np.ndarray) -> bytes:
     scale = min(1.0, THUMB_LONG_SIDE / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else rgb
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
-    if not ok:
-        raise ValueError(f"JPEG encode failed for a {w}x{h} thumbnail")
-    return buf.tobytes()
+    return jpeg(small, _JPEG_QUALITY)
 
 
 def format_value(v: float | None, fmt: str = ".2f") -> str:
