@@ -41,7 +41,14 @@ from microdrama.finishing.stages.face import (
     face_look,
     reference_look,
 )
-from microdrama.finishing.stages.grade import GradeDecision, GradeItem, GradeStage, LabProfile, pick_reference
+from microdrama.finishing.stages.grade import (
+    GradeDecision,
+    GradeItem,
+    GradeStage,
+    LabProfile,
+    matched_by,
+    pick_reference,
+)
 from microdrama.finishing.stages.master import SUFFIX as MASTER_SUFFIX
 from microdrama.finishing.stages.master import MasterItem, MasterStage
 from microdrama.finishing.stages.model_upscale import ModelUpscaleItem, ModelUpscaleStage
@@ -302,20 +309,19 @@ class _Episode:
         stage = partial(GradeStage, self.store_factory, settings)
         items = [self._grade_item(sid, reference, profiles, ()) for sid in self.ids]
         decisions = dict(zip(self.ids, self._run("grade", stage, items, GradeDecision.from_json), strict=True))
-        alone = [sid for sid in self.ids if decisions[sid].lab is not None]
-        self.matched = {sid: "reference" if sid == reference else "shared regions" for sid in self.ids}
-        if alone and len(self.ids) > 2:
+        # A bridge needs a third shot: the shots that fell back to statistics, when there is one.
+        retried = [sid for sid in self.ids if decisions[sid].lab is not None] if len(self.ids) > 2 else []
+        if retried:
             retries = []
-            for sid in alone:
+            for sid in retried:
                 index = self.ids.index(sid)
                 others = [j for j, other in enumerate(self.ids) if other not in (sid, reference)]
                 nearest = tuple(self.ids[j] for j in sorted(others, key=lambda j: abs(j - index)))
                 retries.append(self._grade_item(sid, reference, profiles, nearest))
-            bridged = self._run("grade-bridged", stage, retries, GradeDecision.from_json)
-            decisions.update(zip(alone, bridged, strict=True))
-            self.matched.update({sid: "shared regions through another shot" for sid in alone})
-        # What a colourist checks first: the shots that shared nothing and were matched by statistics.
-        self.matched.update({sid: "Lab statistics" for sid in alone if decisions[sid].lab is not None})
+            decisions.update(
+                zip(retried, self._run("grade-bridged", stage, retries, GradeDecision.from_json), strict=True)
+            )
+        self.matched = {sid: matched_by(decisions[sid], sid in retried) for sid in self.ids}
         return reference, decisions
 
     def _grade_item(

@@ -11,4 +11,4 @@ def jpeg(rgb: np.ndarray, quality: int) -> bytes:
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError(f"JPEG encode failed for a {rgb.shape[1]}x{rgb.shape[0]} picture")
-    return bytes(data.tobytes())
+    return data.tobytes()

@@ -146,6 +146,13 @@ def decide(gains: np.ndarray | None, item: GradeItem, settings: GradeSection) ->
     return GradeDecision(lab=(_triple(gain), _triple(offset)))
 
 
+def matched_by(decision: GradeDecision, bridged: bool) -> str:
+    """How a decision was reached, in words for the report: `bridged` when it was decided through other shots."""
+    if decision.gains is not None:
+        return "shared regions through another shot" if bridged else "shared regions"
+    return "Lab statistics" if decision.lab is not None else "reference"
+
+
 def steadied(
     samples: Sequence[tuple[int, np.ndarray]], stats: ShotStats, deflicker: DeflickerSection | None
 ) -> list[np.ndarray]:
@@ -204,11 +211,6 @@ class GradeStage(StoreStage):
             gains = cast_gains(shot, reference)
         decision = decide(gains, item, self.settings)
         get_logger(__name__).info(
-            "grade matched",
-            shot=item.shot_id,
-            by=("shared regions" + (" through another shot" if item.bridges else ""))
-            if decision.gains is not None
-            else "Lab statistics",
-            gains=decision.gains,
+            "grade matched", shot=item.shot_id, by=matched_by(decision, bool(item.bridges)), gains=decision.gains
         )
         return decision
