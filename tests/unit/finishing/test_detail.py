@@ -6,7 +6,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from microdrama.finishing import FinishingTemplate, finish_episode
-from microdrama.finishing.measure import edge_width, sharpness
+from microdrama.finishing.measure import edge_width, gray, sharpness
 from microdrama.finishing.stages.detail import Resampler
 from microdrama.finishing.yuv import plane, to_yuv420
 from microdrama.runtime.stages import InProcessRunner
@@ -65,6 +65,33 @@ def test_plain_shot_in_focus_is_not_sharpened_to_a_detailed_neighbours_level(tmp
     # max_sharpen (its detail never reaches the other's) and ring; its edge width keeps it near the base amount.
     assert amounts["detailed"] == 0.3
     assert amounts["plain"] <= 0.6
+
+
+def test_busy_shot_gone_soft_gets_the_crisp_edges_of_its_plain_neighbour(tmp_path: Path) -> None:
+    def finished_widths(root: Path, match: bool) -> dict[str, float]:
+        store = LocalStore(root)
+        steady = np.ones(FRAMES)
+        shots = [
+            ("plain", put_clip(store, "plain", frames_of(plain(7), steady))),
+            ("busy", put_clip(store, "busy", frames_of(scene(5, blur=0.6), steady))),
+        ]
+        t = template(upscale={"sharpen": 0.3, "max_sharpen": 4.0, "detail_match": match}, **DETAIL_ONLY)
+        result = finish_episode(
+            shots, t, runner=InProcessRunner(), store_factory=partial(LocalStore, root), prefix=PREFIX
+        )
+        widths = {}
+        for shot, key in result.shot_keys.items():
+            measured = [edge_width(gray(f)) for f in decode(store, key)]
+            widths[shot] = float(np.median([w for w in measured if w is not None]))
+        return widths
+
+    # The busy shot has far more detail than the plain one, soft as it is: matched on detail it kept its soft
+    # edges. Its edges are what read as out of focus beside the plain shot's.
+    plain_run = finished_widths(tmp_path / "off", match=False)
+    matched = finished_widths(tmp_path / "on", match=True)
+    assert plain_run["busy"] > 1.12 * plain_run["plain"]
+    assert abs(matched["busy"] - matched["plain"]) < 0.06 * matched["plain"]
+    assert abs(matched["plain"] - plain_run["plain"]) < 0.02 * plain_run["plain"]
 
 
 def test_edge_width_reads_blur_not_content() -> None:

@@ -148,7 +148,7 @@ class UpscaleSection(_Section):
     resampler: Literal["lanczos", "bicubic"] = "lanczos"
     sharpen: float = Field(default=0.3, ge=0.0, le=4.0, description="unsharp-mask amount for the sharpest shot")
     max_sharpen: float = Field(
-        default=2.0, ge=0.0, le=4.0, description="the most any shot is sharpened to match detail"
+        default=2.0, ge=0.0, le=4.0, description="the most any shot is sharpened to match its neighbours' edges"
     )
     sharpen_sigma: float = Field(default=1.5, gt=0.0, le=10.0, description="unsharp-mask radius, pixels at master size")
     detail_match: bool = True

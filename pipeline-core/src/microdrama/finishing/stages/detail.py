@@ -6,14 +6,15 @@ its own size (finishing.yuv, cheap), swscale resamples the planes to the master 
 as ffmpeg's `unsharp` does by default: detail reads in luma, and chroma is not sharpened.
 
 Each shot is probed at master size, on a few upscaled sample frames, as a function of the
-unsharp-mask amount, by two measures: its detail (measure.edge_strength) and its crispness
-(1 / measure.edge_width: how wide its strongest edges are, whatever its content). The episode's
-targets are the highest detail and the highest crispness among its shots at the template's
-base amount; each shot gets the smaller of the two amounts that bring it to them (bounded by
-max_sharpen), so no shot reads softer than its neighbours. Detail alone would also sharpen a
-shot whose content is plain (a sky has less detail than grass at the same focus) until it
-rings; crispness alone asks too much of a small-radius unsharp mask on a wide blur. A shot is
-sharpened only as far as both say it is softer.
+unsharp-mask amount, by two measures: its crispness (1 / measure.edge_width: how wide its
+strongest edges are, whatever its content) and its detail (measure.edge_strength). The
+episode's targets are the highest crispness and the highest detail among its shots at the
+template's base amount. A shot is sharpened until its edges are as crisp as the crispest
+shot's: crispness reads focus, not content, so a soft shot full of texture (grass, a busy
+set) is sharpened although its detail already exceeds a plain neighbour's, and a plain shot
+in focus (a sky) is not sharpened toward a busy one. Where no amount up to max_sharpen
+brings the edges there (a blur wider than the unsharp mask's radius can narrow, which more
+amount only rings), the shot is sharpened until its detail meets the detail target instead.
 """
 
 from __future__ import annotations
@@ -117,11 +118,11 @@ class DetailCurve:
         return float(np.interp(amount, self.amounts, self.crispness)) if self.crispness else None
 
     def amount_for(self, detail: float, crispness: float | None = None) -> float:
-        """The smallest amount reaching the detail target, or reaching the crispness target where that is less."""
-        amount = _reach(self.amounts, self.details, detail)
-        if crispness is not None and self.crispness:
-            amount = min(amount, _reach(self.amounts, self.crispness, crispness))
-        return amount
+        """The smallest amount reaching the crispness target, or the detail target where no amount probed reaches
+        the crispness target (or the shot's crispness cannot be measured)."""
+        if crispness is not None and self.crispness and max(self.crispness) >= crispness:
+            return _reach(self.amounts, self.crispness, crispness)
+        return _reach(self.amounts, self.details, detail)
 
     def to_json(self) -> dict[str, Any]:
         return {"amounts": list(self.amounts), "details": list(self.details), "crispness": list(self.crispness)}
@@ -167,8 +168,8 @@ def detail_curve(planes: list[np.ndarray], amounts: np.ndarray, sigma: float) ->
 
 
 def match_amounts(curves: Mapping[str, DetailCurve], base: float) -> tuple[float, dict[str, float]]:
-    """The episode's detail target and the sharpening amount per shot that meets it, or meets the crispness
-    target first (rounded, for stable keys)."""
+    """The episode's detail target and the sharpening amount per shot that meets the crispness target, or the
+    detail target where the crispness target is out of reach (rounded, for stable keys)."""
     detail = max(curve.at(base) for curve in curves.values())
     crisp = [c for curve in curves.values() if (c := curve.crispness_at(base)) is not None]
     crispness = max(crisp) if crisp else None
