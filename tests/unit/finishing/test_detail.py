@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -17,16 +18,23 @@ from .synth import FRAMES, HEIGHT, PREFIX, WIDTH, decode, frames_of, put_clip, s
 DETAIL_ONLY = {"deflicker": {"enabled": False}, "grade": {"enabled": False}}
 
 
-def finished_sharpness(root: Path, t: FinishingTemplate) -> dict[str, float]:
-    """Sharpness of each shot as finished: a sharp take and the same kind of picture, soft."""
+def finished(
+    root: Path, pictures: dict[str, np.ndarray], t: FinishingTemplate, measure: Callable[[np.ndarray], float | None]
+) -> dict[str, float]:
+    """`measure` of each still picture's shot as finished, the mean over the frames it can be taken on."""
     store = LocalStore(root)
     steady = np.ones(FRAMES)
-    shots = [
-        ("sharp", put_clip(store, "sharp", frames_of(scene(4), steady))),
-        ("soft", put_clip(store, "soft", frames_of(scene(5, blur=0.7), steady))),
-    ]
+    shots = [(name, put_clip(store, name, frames_of(picture, steady))) for name, picture in pictures.items()]
     result = finish_episode(shots, t, runner=InProcessRunner(), store_factory=partial(LocalStore, root), prefix=PREFIX)
-    return {shot: float(np.mean([sharpness(f) for f in decode(store, key)])) for shot, key in result.shot_keys.items()}
+    return {
+        shot: float(np.mean([v for frame in decode(store, key) if (v := measure(frame)) is not None]))
+        for shot, key in result.shot_keys.items()
+    }
+
+
+def finished_sharpness(root: Path, t: FinishingTemplate) -> dict[str, float]:
+    """Sharpness of each shot as finished: a sharp take and the same kind of picture, soft."""
+    return finished(root, {"sharp": scene(4), "soft": scene(5, blur=0.7)}, t, sharpness)
 
 
 def test_soft_shot_is_sharpened_to_its_neighbours_detail(tmp_path: Path) -> None:
@@ -69,21 +77,8 @@ def test_plain_shot_in_focus_is_not_sharpened_to_a_detailed_neighbours_level(tmp
 
 def test_busy_shot_gone_soft_gets_the_crisp_edges_of_its_plain_neighbour(tmp_path: Path) -> None:
     def finished_widths(root: Path, match: bool) -> dict[str, float]:
-        store = LocalStore(root)
-        steady = np.ones(FRAMES)
-        shots = [
-            ("plain", put_clip(store, "plain", frames_of(plain(7), steady))),
-            ("busy", put_clip(store, "busy", frames_of(scene(5, blur=0.6), steady))),
-        ]
         t = template(upscale={"sharpen": 0.3, "max_sharpen": 4.0, "detail_match": match}, **DETAIL_ONLY)
-        result = finish_episode(
-            shots, t, runner=InProcessRunner(), store_factory=partial(LocalStore, root), prefix=PREFIX
-        )
-        widths = {}
-        for shot, key in result.shot_keys.items():
-            measured = [edge_width(gray(f)) for f in decode(store, key)]
-            widths[shot] = float(np.median([w for w in measured if w is not None]))
-        return widths
+        return finished(root, {"plain": plain(7), "busy": scene(5, blur=0.6)}, t, lambda f: edge_width(gray(f)))
 
     # The busy shot has far more detail than the plain one, soft as it is: matched on detail it kept its soft
     # edges. Its edges are what read as out of focus beside the plain shot's.
