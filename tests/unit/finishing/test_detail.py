@@ -89,6 +89,29 @@ def test_busy_shot_gone_soft_gets_the_crisp_edges_of_its_plain_neighbour(tmp_pat
     assert abs(matched["plain"] - plain_run["plain"]) < 0.02 * plain_run["plain"]
 
 
+def text_message() -> np.ndarray:
+    """A phone-screen insert: dark text, hard-edged, on a light screen."""
+    picture: np.ndarray = np.full((HEIGHT, WIDTH, 3), 235.0, np.float32)
+    for line, word in enumerate(["Mom:", "where", "are", "you?"]):
+        cv2.putText(picture, word, (4, 24 + 22 * line), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (20, 20, 20), 1, cv2.LINE_AA)
+    return picture
+
+
+def test_a_text_insert_does_not_set_the_episodes_sharpness(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    steady = np.ones(FRAMES)
+    pictures = {"focused": scene(4, blur=0.5), "insert": text_message(), "soft": scene(5, blur=0.8)}
+    shots = [(name, put_clip(store, name, frames_of(picture, steady))) for name, picture in pictures.items()]
+    t = template(upscale={"sharpen": 0.3}, **DETAIL_ONLY)
+    result = finish_episode(
+        shots, t, runner=InProcessRunner(), store_factory=partial(LocalStore, tmp_path), prefix=PREFIX
+    )
+    amounts = {shot["shot_id"]: shot["sharpen"] for shot in result.report["shots"]}
+    # No photographed shot has the insert's edges: matched to them, both others were sharpened to max_sharpen.
+    assert amounts["focused"] == 0.3 and amounts["insert"] == 0.3
+    assert amounts["soft"] > 1.0
+
+
 def test_edge_width_reads_blur_not_content() -> None:
     def squares(count: int, contrast: float, blur: float) -> np.ndarray:
         picture = np.full((480, 270), 60.0, np.float32)

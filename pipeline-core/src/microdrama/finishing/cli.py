@@ -185,7 +185,7 @@ def _summary(doc: dict[str, Any]) -> Table:
 def _reference_line(doc: dict[str, Any], named: bool) -> str:
     shot = doc.get("reference_shot")
     if shot is None:
-        return "grade match off: no reference shot"
+        return "no reference shot: grade and detail matching are off"
     if doc.get("reference_auto"):
         return f"reference shot: {shot} (picked automatically as the most representative)"
     return f"reference shot: {shot} (named by {'--reference' if named else 'the template'})"

@@ -3,7 +3,7 @@
 Stage by stage across the batch: all analysed, all motion-repaired, all face-steadied, all
 reframed (each writes a lossless intermediate only where it changes the picture); then the
 decisions, locked across the episode: every shot's grade against the reference, every
-shot's detail probed and the sharpening amounts matched; then the per-pixel work in one
+shot's detail probed and its sharpening matched to the reference's; then the per-pixel work in one
 fused pass per shot (deflicker, grade, resample, sharpen, encode: stages.master). Each stage
 is set up once per worker and every shot gets the same settings. Every output key is derived from the
 content it depends on (input hashes, template sections, the reference shot, the sharpening
@@ -297,15 +297,21 @@ class _Episode:
             )
         self._advance("reframe", partial(ReframeStage, self.store_factory, settings), items)
 
-    def grade(self, choice: str) -> tuple[str, dict[str, GradeDecision]]:
-        """Decide every shot's grade against the reference; returns the reference and the decisions.
+    def reference(self, choice: str) -> str:
+        """The shot whose look (colour, crispness) the others are matched to: `choice`, or picked when 'auto'."""
+        return _reference(choice, self._profiles())
+
+    def _profiles(self) -> dict[str, LabProfile]:
+        return {sid: LabProfile.of(self.state[sid].stats) for sid in self.ids}
+
+    def grade(self, reference: str) -> dict[str, GradeDecision]:
+        """Decide every shot's grade against the reference.
 
         A shot that shares nothing with the reference (its decision fell back to Lab statistics) is decided
         again through the other shots; only then does its decision, and its key, depend on them.
         """
         settings = self.template.grade
-        profiles = {sid: LabProfile.of(self.state[sid].stats) for sid in self.ids}
-        reference = _reference(choice, profiles)
+        profiles = self._profiles()
         stage = partial(GradeStage, self.store_factory, settings)
         items = [self._grade_item(sid, reference, profiles, ()) for sid in self.ids]
         decisions = dict(zip(self.ids, self._run("grade", stage, items, GradeDecision.from_json), strict=True))
@@ -322,7 +328,7 @@ class _Episode:
                 zip(retried, self._run("grade-bridged", stage, retries, GradeDecision.from_json), strict=True)
             )
         self.matched = {sid: matched_by(decisions[sid], sid in retried) for sid in self.ids}
-        return reference, decisions
+        return decisions
 
     def _grade_item(
         self, sid: str, reference: str, profiles: dict[str, LabProfile], bridges: tuple[str, ...]
@@ -363,7 +369,7 @@ class _Episode:
             items.append(ModelUpscaleItem(sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX))
         self._advance("model-upscale", partial(ModelUpscaleStage, self.store_factory, settings, models_dir()), items)
 
-    def match_detail(self) -> tuple[float, dict[str, float]]:
+    def match_detail(self, reference: str) -> tuple[float, dict[str, float]]:
         settings = self.template.upscale
         items = [
             DetailItem(
@@ -375,7 +381,7 @@ class _Episode:
             for sid in self.ids
         ]
         curves = self._run("detail", partial(DetailStage, self.store_factory, settings), items, DetailCurve.from_json)
-        return match_amounts(dict(zip(self.ids, curves, strict=True)), settings.sharpen)
+        return match_amounts(dict(zip(self.ids, curves, strict=True)), reference, settings.sharpen)
 
     def master(self, grades: dict[str, GradeDecision], amounts: dict[str, float]) -> str:
         """The fused pass (deflicker, grade, resample, sharpen, encode) on every shot, then the join;
@@ -434,12 +440,15 @@ def finish_episode(
     run = _Episode(shots, t, runner, store_factory, prefix, progress)
     rate = run.motion()
     run.reframe(run.faces() if t.face.enabled else {})
-    picked, grades = run.grade(choice) if t.grade.enabled else (None, {sid: GradeDecision() for sid in run.ids})
+    picked = run.reference(choice) if t.grade.enabled or t.upscale.detail_match else None
+    grades = run.grade(picked) if picked and t.grade.enabled else {sid: GradeDecision() for sid in run.ids}
     if t.upscale.model:
         # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master pass.
         run.model_upscale()
     target, amounts = (
-        run.match_detail() if t.upscale.detail_match else (None, {sid: t.upscale.sharpen for sid in run.ids})
+        run.match_detail(picked)
+        if picked and t.upscale.detail_match
+        else (None, {sid: t.upscale.sharpen for sid in run.ids})
     )
     master_key = run.master(grades, amounts)
 

@@ -146,9 +146,11 @@ class UpscaleSection(_Section):
     width: int = Field(default=2160, ge=16, le=8192)
     height: int = Field(default=3840, ge=16, le=8192)
     resampler: Literal["lanczos", "bicubic"] = "lanczos"
-    sharpen: float = Field(default=0.3, ge=0.0, le=4.0, description="unsharp-mask amount for the sharpest shot")
+    sharpen: float = Field(
+        default=0.3, ge=0.0, le=4.0, description="unsharp-mask amount for the reference shot, the least any shot gets"
+    )
     max_sharpen: float = Field(
-        default=2.0, ge=0.0, le=4.0, description="the most any shot is sharpened to match its neighbours' edges"
+        default=2.0, ge=0.0, le=4.0, description="the most any shot is sharpened to match the reference's edges"
     )
     sharpen_sigma: float = Field(default=1.5, gt=0.0, le=10.0, description="unsharp-mask radius, pixels at master size")
     detail_match: bool = True

@@ -7,14 +7,20 @@ as ffmpeg's `unsharp` does by default: detail reads in luma, and chroma is not s
 
 Each shot is probed at master size, on a few upscaled sample frames, as a function of the
 unsharp-mask amount, by two measures: its crispness (1 / measure.edge_width: how wide its
-strongest edges are, whatever its content) and its detail (measure.edge_strength). The
-episode's targets are the highest crispness and the highest detail among its shots at the
-template's base amount. A shot is sharpened until its edges are as crisp as the crispest
-shot's: crispness reads focus, not content, so a soft shot full of texture (grass, a busy
-set) is sharpened although its detail already exceeds a plain neighbour's, and a plain shot
-in focus (a sky) is not sharpened toward a busy one. Where no amount up to max_sharpen
-brings the edges there (a blur wider than the unsharp mask's radius can narrow, which more
-amount only rings), the shot is sharpened until its detail meets the detail target instead.
+strongest edges are, whatever its content) and its detail (measure.edge_strength). Each
+target is the reference shot's value at the template's base amount (the shot whose look the
+episode is matched to), or the shots' median where that is higher, since a reference picked
+for its colour may be a soft shot. Not the crispest shot's: that may be a text message
+insert or a title card, whose hard graphic edges no photographed shot can reach, and every
+other shot would be sharpened to max_sharpen.
+
+A shot is sharpened until its edges are as crisp as the target: crispness reads focus, not
+content, so a soft shot full of texture (grass, a busy set) is sharpened although its detail
+already exceeds a plain reference's, and a plain shot in focus (a sky) is not sharpened
+toward a busy one. Where no amount up to max_sharpen brings the edges there (a blur wider
+than the unsharp mask's radius can narrow, which more amount only rings), the shot is
+sharpened until its detail meets the detail target instead. No shot gets less than the base
+amount, so a shot crisper than the target keeps its edges.
 """
 
 from __future__ import annotations
@@ -167,13 +173,23 @@ def detail_curve(planes: list[np.ndarray], amounts: np.ndarray, sigma: float) ->
     )
 
 
-def match_amounts(curves: Mapping[str, DetailCurve], base: float) -> tuple[float, dict[str, float]]:
-    """The episode's detail target and the sharpening amount per shot that meets the crispness target, or the
-    detail target where the crispness target is out of reach (rounded, for stable keys)."""
-    detail = max(curve.at(base) for curve in curves.values())
-    crisp = [c for curve in curves.values() if (c := curve.crispness_at(base)) is not None]
-    crispness = max(crisp) if crisp else None
-    return detail, {shot: round(curve.amount_for(detail, crispness), 4) for shot, curve in curves.items()}
+def _target(reference: float | None, values: Sequence[float | None]) -> float | None:
+    """The reference's value, or the shots' median where that is higher; None where no shot has one."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    median = float(np.median(known))
+    return median if reference is None else max(reference, median)
+
+
+def match_amounts(curves: Mapping[str, DetailCurve], reference: str, base: float) -> tuple[float, dict[str, float]]:
+    """The episode's detail target and each shot's sharpening amount (rounded, for stable keys), matched to the
+    targets at the base amount (see module doc); no shot gets less than the base amount."""
+    ref = curves[reference]
+    detail = _target(ref.at(base), [c.at(base) for c in curves.values()])
+    crispness = _target(ref.crispness_at(base), [c.crispness_at(base) for c in curves.values()])
+    assert detail is not None  # every curve has a detail
+    return detail, {shot: round(max(base, curve.amount_for(detail, crispness)), 4) for shot, curve in curves.items()}
 
 
 @dataclass(frozen=True)
