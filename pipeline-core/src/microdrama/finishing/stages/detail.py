@@ -173,12 +173,9 @@ def detail_curve(planes: list[np.ndarray], amounts: np.ndarray, sigma: float) ->
     )
 
 
-def _target(reference: float | None, values: Sequence[float | None]) -> float | None:
-    """The reference's value, or the shots' median where that is higher; None where no shot has one."""
-    known = [v for v in values if v is not None]
-    if not known:
-        return None
-    median = float(np.median(known))
+def _target(reference: float | None, values: Sequence[float]) -> float:
+    """The reference's value, or the median of `values` (the shots', at least one) where that is higher."""
+    median = float(np.median(values))
     return median if reference is None else max(reference, median)
 
 
@@ -187,8 +184,8 @@ def match_amounts(curves: Mapping[str, DetailCurve], reference: str, base: float
     targets at the base amount (see module doc); no shot gets less than the base amount."""
     ref = curves[reference]
     detail = _target(ref.at(base), [c.at(base) for c in curves.values()])
-    crispness = _target(ref.crispness_at(base), [c.crispness_at(base) for c in curves.values()])
-    assert detail is not None  # every curve has a detail
+    crisp = [c for curve in curves.values() if (c := curve.crispness_at(base)) is not None]
+    crispness = _target(ref.crispness_at(base), crisp) if crisp else None
     return detail, {shot: round(max(base, curve.amount_for(detail, crispness)), 4) for shot, curve in curves.items()}
 
 
