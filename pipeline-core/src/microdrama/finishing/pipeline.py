@@ -155,7 +155,6 @@ class _Episode:
         self.store = store_factory()
         self.ids = [shot_id for shot_id, _ in shots]
         self.timings: dict[str, dict[str, float]] = {}
-        self.matched: dict[str, str] = {sid: "off" for sid in self.ids}  # how grade() matched each shot
         # ident: what identifies each shot's current picture: the raw take's hash, then each output's key.
         self.ident = {shot_id: _content(self.store, key) for shot_id, key in shots}
         items = [ShotItem(sid, key, self._key("analysis", sid, self.ident[sid]) + ".json") for sid, key in shots]
@@ -304,8 +303,9 @@ class _Episode:
     def _profiles(self) -> dict[str, LabProfile]:
         return {sid: LabProfile.of(self.state[sid].stats) for sid in self.ids}
 
-    def grade(self, reference: str) -> dict[str, GradeDecision]:
-        """Decide every shot's grade against the reference.
+    def grade(self, reference: str) -> tuple[dict[str, GradeDecision], frozenset[str]]:
+        """Decide every shot's grade against the reference; returns the decisions and the shots decided through
+        other shots.
 
         A shot that shares nothing with the reference (its decision fell back to Lab statistics) is decided
         again through the other shots; only then does its decision, and its key, depend on them.
@@ -327,8 +327,7 @@ class _Episode:
             decisions.update(
                 zip(retried, self._run("grade-bridged", stage, retries, GradeDecision.from_json), strict=True)
             )
-        self.matched = {sid: matched_by(decisions[sid], sid in retried) for sid in self.ids}
-        return decisions
+        return decisions, frozenset(retried)
 
     def _grade_item(
         self, sid: str, reference: str, profiles: dict[str, LabProfile], bridges: tuple[str, ...]
@@ -441,7 +440,10 @@ def finish_episode(
     rate = run.motion()
     run.reframe(run.faces() if t.face.enabled else {})
     picked = run.reference(choice) if t.grade.enabled or t.upscale.detail_match else None
-    grades = run.grade(picked) if picked and t.grade.enabled else {sid: GradeDecision() for sid in run.ids}
+    grades = {sid: GradeDecision() for sid in run.ids}
+    bridged: frozenset[str] | None = None  # None: grade match is off
+    if picked and t.grade.enabled:
+        grades, bridged = run.grade(picked)
     if t.upscale.model:
         # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master pass.
         run.model_upscale()
@@ -467,7 +469,10 @@ def finish_episode(
                 "raw_key": raw_key,
                 "finished_key": run.state[sid].key,
                 "sharpen": amounts[sid],
-                "grade": {"matched_by": run.matched[sid], **grades[sid].to_json()},
+                "grade": {
+                    "matched_by": "off" if bridged is None else matched_by(grades[sid], sid in bridged),
+                    **grades[sid].to_json(),
+                },
                 "before": run.raw[sid].summary(),
                 "after": run.state[sid].stats.summary(),
             }

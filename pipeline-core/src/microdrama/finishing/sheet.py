@@ -32,8 +32,7 @@ def middle_frame(path: Path) -> np.ndarray:
     """The upright RGB frame halfway through a video (its first, for a one-frame video)."""
     middle = probe_video(path).frame_count // 2
     with closing(read_frames(path, every=max(1, middle))) as frames:
-        picked = list(islice(frames, 2))
-    return picked[-1] if middle else picked[0]
+        return list(islice(frames, 2))[-1]  # frames 0 and `middle`; just 0 for a one-frame video
 
 
 def _thumb(rgb: np.ndarray) -> np.ndarray:

@@ -183,7 +183,7 @@ def match_amounts(curves: Mapping[str, DetailCurve], reference: str, base: float
     """The episode's detail target and each shot's sharpening amount (rounded, for stable keys), matched to the
     targets at the base amount (see module doc); no shot gets less than the base amount."""
     ref = curves[reference]
-    detail = _target(ref.at(base), [c.at(base) for c in curves.values()])
+    detail = _target(ref.at(base), [curve.at(base) for curve in curves.values()])
     crisp = [c for curve in curves.values() if (c := curve.crispness_at(base)) is not None]
     crispness = _target(ref.crispness_at(base), crisp) if crisp else None
     return detail, {shot: round(max(base, curve.amount_for(detail, crispness)), 4) for shot, curve in curves.items()}
