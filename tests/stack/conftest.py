@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ from microdrama.runtime.bus import Bus
 from microdrama.runtime.stages import usable_cpus
 from microdrama.settings import Settings
 from microdrama.stack.lifecycle import up
-from microdrama.stack.state import StackState
+from microdrama.stack.readiness import check_alive, log_tail
+from microdrama.stack.state import StackState, read_state
 from microdrama.status import StatusStore
 from microdrama.store.base import ObjectStore
 from microdrama.store.factory import make_store
@@ -50,7 +51,10 @@ TEMPLATE = {
     "encode": {"crf": 23, "preset": "ultrafast"},
 }
 PROFILE = "review-540p-h264"
-EPISODE_TIMEOUT_S = 600.0
+# Under the per-test limit (pytest-timeout), so a stuck episode fails with the states it reached.
+EPISODE_TIMEOUT_S = 200.0
+# The helpers' own connections give up: reconnecting forever (as a service does) would hang the run on a dead NATS.
+CONNECT_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,20 @@ class Stack:
     @property
     def store(self) -> ObjectStore:
         return make_store(self.settings)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed stack test carries the end of every process's log: why it failed is in the CI output."""
+    report = yield
+    stack = getattr(item, "funcargs", {}).get("stack")
+    if report.failed and isinstance(stack, Stack):
+        state = read_state(stack.root)
+        for record in state.processes.values() if state else ():
+            report.sections.append((f"{record.name} log ({record.log})", log_tail(record.log, 40)))
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -99,10 +117,14 @@ def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def submit(stack: Stack, series: Path, tenant: str) -> Submission:
     """Put the series into the stack's S3 and publish its events to the stack's NATS, as the gateway would."""
+    # A process an earlier test left dead fails this test at once, with the end of its log.
+    state = read_state(stack.root)
+    assert state is not None, f"no stack in {stack.root}"
+    check_alive(state)
     submission = submit_series(stack.store, series, tenant)
 
     async def publish() -> None:
-        bus = await Bus.connect(stack.state.nats_url)
+        bus = await asyncio.wait_for(Bus.connect(stack.state.nats_url), CONNECT_TIMEOUT_S)
         try:
             for event in [submission.series, *submission.episodes]:
                 await bus.publish(event)
@@ -114,7 +136,8 @@ def submit(stack: Stack, series: Path, tenant: str) -> Submission:
 
 
 async def _connect(stack: Stack) -> nats.NATS:
-    return await nats.connect(stack.state.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    connecting = nats.connect(stack.state.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    return await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S)
 
 
 def wait_done(stack: Stack, submission: Submission) -> dict[str, object]:
@@ -192,7 +215,9 @@ def delivered(stack: Stack, doc: dict[str, object]) -> dict[str, str]:
     return digests
 
 
-def wait_records(stack: Stack, submission: Submission, stage: str, count: int, timeout_s: float = 300.0) -> None:
+def wait_records(
+    stack: Stack, submission: Submission, stage: str, count: int, timeout_s: float = EPISODE_TIMEOUT_S
+) -> None:
     """Wait until `count` finishing result records of `stage` are in the store: that stage is done."""
     prefix = episode_prefix(submission.refs[0], "finishing", stage) + "/"
     store = stack.store
