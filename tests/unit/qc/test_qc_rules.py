@@ -98,6 +98,29 @@ def test_a_blurred_shot_and_a_colour_cast_shot_stand_out(
     assert (colour.verdict, colour.shots) == ("fail", ("s04",))
 
 
+def test_colour_is_compared_within_each_scene(
+    master_with: Callable[..., Path], shot_list: ShotList, clean_mix: np.ndarray
+) -> None:
+    """A warm second scene is the story's look; one warm shot inside a scene is a drift."""
+    hallway = "INT. HALLWAY - CONTINUOUS"
+    two_scenes = shot_list.model_copy(
+        update={"shots": [s.model_copy(update={"scene": hallway}) if s.index >= 3 else s for s in shot_list.shots]}
+    )
+
+    def colour(looks: dict[int, dict[str, Any]]) -> RuleResult:
+        report = run_qc(
+            master_with(looks), clean_mix, SAMPLE_RATE, GOOD_SRT, two_scenes, expected_width=90, expected_height=160
+        )
+        return _rule(report, "video.colour_spread")
+
+    warm = {"cast": (30.0, 0.0, -30.0)}
+    scene_look = colour({3: warm, 4: warm})
+    assert (scene_look.verdict, scene_look.shots) == ("pass", ())
+    drift = colour({1: warm})
+    assert (drift.verdict, drift.shots) == ("fail", ("s01",))
+    assert drift.detail == "outliers in INT. STUDY - NIGHT: s01"
+
+
 def test_a_wrong_shape_and_length_fail_the_stream_rules(
     master_with: Callable[..., Path], qc: Callable[..., QcReport]
 ) -> None:

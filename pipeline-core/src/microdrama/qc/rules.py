@@ -41,6 +41,8 @@ class QcInputs:
     loudness_target: float
     true_peak_ceiling: float
     identity: Mapping[str, Mapping[str, float]] | None
+    # Shot id -> its scene heading: colour is compared among the shots of a scene.
+    scenes: Mapping[str, str]
 
 
 def _at_most(value: float, limit: float, warn_fraction: float | None = None) -> Verdict:
@@ -256,20 +258,27 @@ def rule_soft_shots(inputs: QcInputs, th: QcThresholds) -> RuleResult:
 
 
 def rule_colour_spread(inputs: QcInputs, th: QcThresholds) -> RuleResult:
-    shots = _measured_shots(inputs)
-    ab = np.array([[s.mean_a, s.mean_b] for s in shots]).reshape(-1, 2)
-    spread = float(ab.std(axis=0).max()) if len(shots) > 1 else 0.0
+    # Judged within each scene (the shots under one heading): a warm hallway after a cool bedroom is the
+    # story's look, not a drift, and a shot's mean a*, b* also follows what is in its frame.
+    scenes: dict[str, list[ShotStats]] = {}
+    for shot in _measured_shots(inputs):
+        scenes.setdefault(inputs.scenes.get(shot.shot_id, ""), []).append(shot)
+    colours = {scene: np.array([[s.mean_a, s.mean_b] for s in shots]) for scene, shots in scenes.items()}
+    spreads = {scene: float(ab.std(axis=0).max()) for scene, ab in colours.items() if len(ab) > 1}
+    spread = max(spreads.values(), default=0.0)
     verdict = _at_most(spread, th.colour_std_max, th.warn_fraction)
-    involved = _outliers(shots, ab) if verdict != "pass" else ()
+    outliers = {
+        scene: _outliers(scenes[scene], colours[scene]) for scene, value in spreads.items() if value > th.colour_std_max
+    }
     return RuleResult(
         "video.colour_spread",
         "video",
-        "Colour consistent across shots (std of mean a*, b*; CIELAB)",
+        "Colour consistent across the shots of each scene (std of mean a*, b*; CIELAB)",
         round(spread, 3),
         f"<= {th.colour_std_max}",
         verdict,
-        involved,
-        "" if verdict == "pass" else f"outliers: {', '.join(involved)}",
+        tuple(shot_id for shots in outliers.values() for shot_id in shots),
+        "; ".join(f"outliers in {scene or 'the episode'}: {', '.join(shots)}" for scene, shots in outliers.items()),
     )
 
 

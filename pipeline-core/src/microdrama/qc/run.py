@@ -46,6 +46,7 @@ def run_qc(
         loudness_target=loudness_target,
         true_peak_ceiling=true_peak_ceiling,
         identity=identity,
+        scenes={shot.id: shot.scene for shot in shot_list.shots},
     )
     rules = evaluate(inputs, thresholds)
     report = QcReport(
