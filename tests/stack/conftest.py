@@ -124,7 +124,7 @@ def submit(stack: Stack, series: Path, tenant: str) -> Submission:
     submission = submit_series(stack.store, series, tenant)
 
     async def publish() -> None:
-        bus = await asyncio.wait_for(Bus.connect(stack.state.nats_url), CONNECT_TIMEOUT_S)
+        bus = Bus(await _connect(stack))
         try:
             for event in [submission.series, *submission.episodes]:
                 await bus.publish(event)

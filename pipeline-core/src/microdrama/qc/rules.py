@@ -262,7 +262,7 @@ def rule_colour_spread(inputs: QcInputs, th: QcThresholds) -> RuleResult:
     # story's look, not a drift, and a shot's mean a*, b* also follows what is in its frame.
     scenes: dict[str, list[ShotStats]] = {}
     for shot in _measured_shots(inputs):
-        scenes.setdefault(inputs.scenes.get(shot.shot_id, ""), []).append(shot)
+        scenes.setdefault(inputs.scenes[shot.shot_id], []).append(shot)
     colours = {scene: np.array([[s.mean_a, s.mean_b] for s in shots]) for scene, shots in scenes.items()}
     spreads = {scene: float(ab.std(axis=0).max()) for scene, ab in colours.items() if len(ab) > 1}
     spread = max(spreads.values(), default=0.0)
@@ -278,7 +278,7 @@ def rule_colour_spread(inputs: QcInputs, th: QcThresholds) -> RuleResult:
         f"<= {th.colour_std_max}",
         verdict,
         tuple(shot_id for shots in outliers.values() for shot_id in shots),
-        "; ".join(f"outliers in {scene or 'the episode'}: {', '.join(shots)}" for scene, shots in outliers.items()),
+        "; ".join(f"outliers in {scene}: {', '.join(shots)}" for scene, shots in outliers.items()),
     )
 
 
