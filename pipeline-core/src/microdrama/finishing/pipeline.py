@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
@@ -42,6 +43,7 @@ from microdrama.finishing.stages.face import (
     reference_look,
 )
 from microdrama.finishing.stages.grade import (
+    Bridge,
     GradeDecision,
     GradeItem,
     GradeStage,
@@ -66,8 +68,8 @@ EpisodeProgress = Callable[[str, int, int], None]
 # Part of every stage key: bump it when a stored result record changes form or meaning (4: exact-colour
 # decode; 5: detail curves add crispness; 6: deflicker cuts must last, a duplicate is rebuilt alone unless
 # the content held, sharpening blurs in float; 7: a cast is read only from frame pairs one cast explains,
-# above near-black), so old records are not read.
-RECORD_VERSION = "7"
+# above near-black; 8: a grade records the cast it measured, which bridges pass on), so old records are not read.
+RECORD_VERSION = "8"
 
 
 @dataclass(frozen=True)
@@ -308,50 +310,60 @@ class _Episode:
         other shots.
 
         A shot that shares nothing with the reference (its decision fell back to Lab statistics) is decided
-        again through the other shots; only then does its decision, and its key, depend on them.
+        again through the shots that do, by the casts they measured; only then does its decision, and its key,
+        depend on them. The pictures
+        graded are those of the call: stages run beside it (upscale, detail) move the episode on without them.
         """
-        settings = self.template.grade
-        profiles = self._profiles()
+        state, ident = self.state, self.ident  # stages replace these dicts, never change them
+        settings, deflicker = self.template.grade, self._deflicker()
+        profiles = {sid: LabProfile.of(state[sid].stats) for sid in self.ids}
         stage = partial(GradeStage, self.store_factory, settings)
-        items = [self._grade_item(sid, reference, profiles, ()) for sid in self.ids]
-        decisions = dict(zip(self.ids, self._run("grade", stage, items, GradeDecision.from_json), strict=True))
-        # A bridge needs a third shot: the shots that fell back to statistics, when there is one.
-        retried = [sid for sid in self.ids if decisions[sid].lab is not None] if len(self.ids) > 2 else []
-        if retried:
-            retries = []
-            for sid in retried:
-                index = self.ids.index(sid)
-                others = [j for j, other in enumerate(self.ids) if other not in (sid, reference)]
-                nearest = tuple(self.ids[j] for j in sorted(others, key=lambda j: abs(j - index)))
-                retries.append(self._grade_item(sid, reference, profiles, nearest))
-            decisions.update(
-                zip(retried, self._run("grade-bridged", stage, retries, GradeDecision.from_json), strict=True)
-            )
-        return decisions, frozenset(retried)
 
-    def _grade_item(
-        self, sid: str, reference: str, profiles: dict[str, LabProfile], bridges: tuple[str, ...]
-    ) -> GradeItem:
-        deflicker = self._deflicker()
-        inputs = (
-            self.ident[sid],
-            self.ident[reference],
-            canonical_json(self.template.grade),
-            canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
-            *(self.ident[other] for other in bridges),
-        )
-        return GradeItem(
-            sid,
-            self.state[sid].key,
-            self._key("grade-bridged" if bridges else "grade", sid, *inputs) + ".json",
-            self.state[sid].stats,
-            profiles[sid],
-            profiles[reference],
-            None if sid == reference else self.state[reference].key,
-            self.state[reference].stats,
-            deflicker,
-            tuple((self.state[other].key, self.state[other].stats) for other in bridges),
-        )
+        def item(sid: str, bridges: tuple[Bridge, ...]) -> GradeItem:
+            inputs = (
+                ident[sid],
+                ident[reference],
+                canonical_json(settings),
+                canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
+                *(ident[bridge.shot_id] for bridge in bridges),
+            )
+            return GradeItem(
+                sid,
+                state[sid].key,
+                self._key("grade-bridged" if bridges else "grade", sid, *inputs) + ".json",
+                state[sid].stats,
+                profiles[sid],
+                profiles[reference],
+                None if sid == reference else state[reference].key,
+                state[reference].stats,
+                deflicker,
+                bridges,
+            )
+
+        items = [item(sid, ()) for sid in self.ids]
+        decisions = dict(zip(self.ids, self._run("grade", stage, items, GradeDecision.from_json), strict=True))
+        # Bridges: the shots whose cast onto the reference was read in shared regions.
+        bridges = [
+            Bridge(sid, state[sid].key, state[sid].stats, cast)
+            for sid in self.ids
+            if (cast := decisions[sid].cast) is not None
+        ]
+        # The shots that fell back to statistics try those bridges, nearest in the edit first.
+        position = {sid: index for index, sid in enumerate(self.ids)}
+        retries = [
+            item(sid, tuple(sorted(bridges, key=lambda b: abs(position[b.shot_id] - position[sid]))))
+            for sid in self.ids
+            if decisions[sid].lab is not None and bridges
+        ]
+        if retries:
+            decisions.update(
+                zip(
+                    [retry.shot_id for retry in retries],
+                    self._run("grade-bridged", stage, retries, GradeDecision.from_json),
+                    strict=True,
+                )
+            )
+        return decisions, frozenset(retry.shot_id for retry in retries)
 
     def _deflicker(self) -> DeflickerSection | None:
         return self.template.deflicker if self.template.deflicker.enabled else None
@@ -442,16 +454,20 @@ def finish_episode(
     picked = run.reference(choice) if t.grade.enabled or t.upscale.detail_match else None
     grades = {sid: GradeDecision() for sid in run.ids}
     bridged: frozenset[str] | None = None  # None: grade match is off
-    if picked and t.grade.enabled:
-        grades, bridged = run.grade(picked)
-    if t.upscale.model:
-        # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master pass.
-        run.model_upscale()
-    target, amounts = (
-        run.match_detail(picked)
-        if picked and t.upscale.detail_match
-        else (None, {sid: t.upscale.sharpen for sid in run.ids})
-    )
+    # The grade is decided beside the upscale and detail stages: neither needs the other's result, and a
+    # stage's last shots leave cores idle that the other fills.
+    with ThreadPoolExecutor(1, thread_name_prefix="md-grade") as beside:
+        graded = beside.submit(run.grade, picked) if picked and t.grade.enabled else None
+        if t.upscale.model:
+            # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master.
+            run.model_upscale()
+        target, amounts = (
+            run.match_detail(picked)
+            if picked and t.upscale.detail_match
+            else (None, {sid: t.upscale.sharpen for sid in run.ids})
+        )
+        if graded is not None:
+            grades, bridged = graded.result()
     master_key = run.master(grades, amounts)
 
     t_hash = template_hash(t)

@@ -98,10 +98,12 @@ def _triple(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
 @dataclass(frozen=True)
 class GradeDecision:
     """How one shot's colour moves onto the reference: RGB gains (read in shared regions), else an affine
-    map per Lab channel (statistics), else nothing (the reference itself)."""
+    map per Lab channel (statistics), else nothing (the reference itself). `cast` is what the shared regions
+    measured, before the template's bounds: a shot bridging another to the reference passes its cast on."""
 
     gains: tuple[float, float, float] | None = None
     lab: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None  # (gain, offset)
+    cast: tuple[float, float, float] | None = None
 
     def apply(self, rgb: np.ndarray) -> np.ndarray:
         if self.gains is not None:
@@ -113,27 +115,27 @@ class GradeDecision:
         return rgb
 
     def to_json(self) -> dict[str, Any]:
-        return {"gains": self.gains, "lab": self.lab}
+        return {"gains": self.gains, "lab": self.lab, "cast": self.cast}
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> GradeDecision:
-        lab = doc.get("lab")
+        lab, gains, cast = doc.get("lab"), doc.get("gains"), doc.get("cast")
         return cls(
-            gains=None if doc.get("gains") is None else _triple(doc["gains"]),
+            gains=None if gains is None else _triple(gains),
             lab=None if lab is None else (_triple(lab[0]), _triple(lab[1])),
+            cast=None if cast is None else _triple(cast),
         )
 
 
 def bridged_gains(
-    shot: Sequence[np.ndarray], reference: Sequence[np.ndarray], bridges: Iterable[Sequence[np.ndarray]]
+    shot: Sequence[np.ndarray], bridges: Iterable[tuple[Sequence[np.ndarray], Sequence[float]]]
 ) -> np.ndarray | None:
-    """Gains onto the reference through the first of `bridges` (other shots of the episode) that shares regions
-    with the shot and with the reference: the product of the two casts; None where no bridge does."""
-    for bridge in bridges:
-        onto_bridge = cast_gains(shot, bridge)
-        onto_reference = None if onto_bridge is None else cast_gains(bridge, reference)
-        if onto_bridge is not None and onto_reference is not None:
-            return onto_bridge * onto_reference
+    """Gains onto the reference through the first of `bridges` ((sampled frames, cast onto the reference) of
+    other shots of the episode) the shot shares regions with: the product of the two casts; None where none does."""
+    for frames, onto_reference in bridges:
+        onto_bridge = cast_gains(shot, frames)
+        if onto_bridge is not None:
+            return onto_bridge * np.asarray(onto_reference)
     return None
 
 
@@ -141,7 +143,7 @@ def decide(gains: np.ndarray | None, item: GradeItem, settings: GradeSection) ->
     """The shared-region gains, bounded; without them, the bounded Lab statistics match (which cannot tell a
     cast from different content)."""
     if gains is not None:
-        return GradeDecision(gains=_triple(bounded_gains(gains, settings)))
+        return GradeDecision(gains=_triple(bounded_gains(gains, settings)), cast=_triple(gains))
     gain, offset = correction(item.source, item.reference, settings)
     return GradeDecision(lab=(_triple(gain), _triple(offset)))
 
@@ -164,6 +166,16 @@ def steadied(
 
 
 @dataclass(frozen=True)
+class Bridge:
+    """A shot that shares regions with the reference: its picture, statistics and its cast onto the reference."""
+
+    shot_id: str
+    key: str
+    stats: ShotStats
+    cast: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
 class GradeItem(ShotItem):
     stats: ShotStats
     source: LabProfile
@@ -171,9 +183,9 @@ class GradeItem(ShotItem):
     reference_key: str | None  # the reference shot's picture; None for the reference itself
     reference_stats: ShotStats
     deflicker: DeflickerSection | None  # the deflicker the master pass applies, None when it is off
-    # Given only for a shot found to share nothing with the reference: the episode's other shots (picture key
-    # and statistics), nearest in the edit first, to match it through one that shares regions with both.
-    bridges: tuple[tuple[str, ShotStats], ...] = ()
+    # Given only for a shot found to share nothing with the reference: the episode's other shots that do, nearest
+    # in the edit first, to match it through one that shares regions with it too.
+    bridges: tuple[Bridge, ...] = ()
 
 
 class GradeStage(StoreStage):
@@ -199,16 +211,15 @@ class GradeStage(StoreStage):
         if item.reference_key is None:
             return GradeDecision()  # the look everything else is matched to
         shot = steadied(self.sample(item.src_key, item.stats.frames, SAMPLE_FRAMES), item.stats, item.deflicker)
-        reference = self._reference_samples(item.reference_key, item)
         if item.bridges:
-            # Each bridge is read only if the ones before it did not serve.
+            # Each bridge is read only if the ones before it did not serve; their casts onto the reference are known.
             bridges = (
-                steadied(self.sample(key, stats.frames, SAMPLE_FRAMES), stats, item.deflicker)
-                for key, stats in item.bridges
+                (steadied(self.sample(b.key, b.stats.frames, SAMPLE_FRAMES), b.stats, item.deflicker), b.cast)
+                for b in item.bridges
             )
-            gains = bridged_gains(shot, reference, bridges)
+            gains = bridged_gains(shot, bridges)
         else:
-            gains = cast_gains(shot, reference)
+            gains = cast_gains(shot, self._reference_samples(item.reference_key, item))
         decision = decide(gains, item, self.settings)
         get_logger(__name__).info(
             "grade matched", shot=item.shot_id, by=matched_by(decision, bool(item.bridges)), gains=decision.gains
