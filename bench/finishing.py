@@ -91,7 +91,9 @@ def document(tables: list[report.Table], machine: str, args: argparse.Namespace,
             "duplicates, told which they are, since `mpdecimate` is not in PyAV's FFmpeg; `tpad` clones the last "
             "frame; `minterpolate` mci rebuilds the gaps), `deflicker=size=<template window>`, "
             "`scale=W:H:flags=lanczos`, `unsharp`; encoded by the same libx264 encoder and settings, as many "
-            "shots at a time as microdrama takes. The same chain without judder repair is timed too.",
+            "shots at a time as microdrama takes, each frame's picture type cleared first, as the ffmpeg command "
+            "line clears it (x264 otherwise takes the raw take's frame types). The same chain without judder "
+            "repair is timed too.",
             "- Lanczos, encoded: the raw take through `scale=W:H:flags=lanczos` alone and the same encoder and "
             "settings: the master a studio gets by doing nothing else, which finishing's SSIM is judged against.",
             "- Deflicker alone: both arms get the same yuv420p frames at the master size; microdrama's arm takes "

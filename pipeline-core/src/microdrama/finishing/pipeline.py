@@ -19,7 +19,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
@@ -311,10 +310,9 @@ class _Episode:
 
         A shot that shares nothing with the reference (its decision fell back to Lab statistics) is decided
         again through the shots that do, by the casts they measured; only then does its decision, and its key,
-        depend on them. The pictures
-        graded are those of the call: stages run beside it (upscale, detail) move the episode on without them.
+        depend on them.
         """
-        state, ident = self.state, self.ident  # stages replace these dicts, never change them
+        state, ident = self.state, self.ident
         settings, deflicker = self.template.grade, self._deflicker()
         profiles = {sid: LabProfile.of(state[sid].stats) for sid in self.ids}
         stage = partial(GradeStage, self.store_factory, settings)
@@ -454,20 +452,16 @@ def finish_episode(
     picked = run.reference(choice) if t.grade.enabled or t.upscale.detail_match else None
     grades = {sid: GradeDecision() for sid in run.ids}
     bridged: frozenset[str] | None = None  # None: grade match is off
-    # The grade is decided beside the upscale and detail stages: neither needs the other's result, and a
-    # stage's last shots leave cores idle that the other fills.
-    with ThreadPoolExecutor(1, thread_name_prefix="md-grade") as beside:
-        graded = beside.submit(run.grade, picked) if picked and t.grade.enabled else None
-        if t.upscale.model:
-            # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master.
-            run.model_upscale()
-        target, amounts = (
-            run.match_detail(picked)
-            if picked and t.upscale.detail_match
-            else (None, {sid: t.upscale.sharpen for sid in run.ids})
-        )
-        if graded is not None:
-            grades, bridged = graded.result()
+    if picked and t.grade.enabled:
+        grades, bridged = run.grade(picked)
+    if t.upscale.model:
+        # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master pass.
+        run.model_upscale()
+    target, amounts = (
+        run.match_detail(picked)
+        if picked and t.upscale.detail_match
+        else (None, {sid: t.upscale.sharpen for sid in run.ids})
+    )
     master_key = run.master(grades, amounts)
 
     t_hash = template_hash(t)

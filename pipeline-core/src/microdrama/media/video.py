@@ -11,6 +11,7 @@ from typing import Self
 
 import av
 import numpy as np
+from av.video.frame import PictureType
 from av.video.reformatter import Interpolation
 
 from microdrama.errors import MediaError
@@ -88,6 +89,7 @@ class FrameWriter:
 
     def _open_stream(self, codec: str, fps: int | Fraction, pix_fmt: str, threads: int) -> av.VideoStream:
         stream = self._container.add_stream(codec, rate=Fraction(fps))
+        self._time_base = 1 / Fraction(fps)
         assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = self.width, self.height
         stream.pix_fmt = pix_fmt
@@ -162,10 +164,17 @@ class VideoWriter(FrameWriter):
         )
 
     def write_frame(self, frame: av.VideoFrame) -> None:
-        """Encode a frame already in BT.709 limited-range YUV (converted to the stream's pixel format if needed)."""
+        """Encode a frame already in BT.709 limited-range YUV (converted to the stream's pixel format if needed).
+
+        A decoded frame carries the type (I, P, B) and the clock its source gave it. libx264 obeys the type:
+        the source's GOP would replace the writer's, and the encoder would skip its own frame-type decisions.
+        So the type is cleared, as the ffmpeg command line clears it before encoding, and the frame is timed
+        on the writer's clock (frame n at n / fps)."""
         if (frame.width, frame.height) != (self.width, self.height):
             raise ValueError(f"frame {frame.width}x{frame.height}, expected {self.width}x{self.height}")
         frame = frame.reformat(format=self._stream.pix_fmt)
+        frame.pict_type = PictureType.NONE
+        frame.time_base = self._time_base
         frame.pts = self._pts
         self._pts += 1
         for packet in self._stream.encode(frame):
