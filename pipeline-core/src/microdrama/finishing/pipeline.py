@@ -312,28 +312,27 @@ class _Episode:
         again through the shots that do, by the casts they measured; only then does its decision, and its key,
         depend on them.
         """
-        state, ident = self.state, self.ident
         settings, deflicker = self.template.grade, self._deflicker()
-        profiles = {sid: LabProfile.of(state[sid].stats) for sid in self.ids}
+        profiles = self._profiles()
         stage = partial(GradeStage, self.store_factory, settings)
 
         def item(sid: str, bridges: tuple[Bridge, ...]) -> GradeItem:
             inputs = (
-                ident[sid],
-                ident[reference],
+                self.ident[sid],
+                self.ident[reference],
                 canonical_json(settings),
                 canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
-                *(ident[bridge.shot_id] for bridge in bridges),
+                *(self.ident[bridge.shot_id] for bridge in bridges),
             )
             return GradeItem(
                 sid,
-                state[sid].key,
+                self.state[sid].key,
                 self._key("grade-bridged" if bridges else "grade", sid, *inputs) + ".json",
-                state[sid].stats,
+                self.state[sid].stats,
                 profiles[sid],
                 profiles[reference],
-                None if sid == reference else state[reference].key,
-                state[reference].stats,
+                None if sid == reference else self.state[reference].key,
+                self.state[reference].stats,
                 deflicker,
                 bridges,
             )
@@ -342,26 +341,22 @@ class _Episode:
         decisions = dict(zip(self.ids, self._run("grade", stage, items, GradeDecision.from_json), strict=True))
         # Bridges: the shots whose cast onto the reference was read in shared regions.
         bridges = [
-            Bridge(sid, state[sid].key, state[sid].stats, cast)
+            Bridge(sid, self.state[sid].key, self.state[sid].stats, cast)
             for sid in self.ids
             if (cast := decisions[sid].cast) is not None
         ]
         # The shots that fell back to statistics try those bridges, nearest in the edit first.
-        position = {sid: index for index, sid in enumerate(self.ids)}
-        retries = [
-            item(sid, tuple(sorted(bridges, key=lambda b: abs(position[b.shot_id] - position[sid]))))
-            for sid in self.ids
-            if decisions[sid].lab is not None and bridges
-        ]
-        if retries:
+        retried = [sid for sid in self.ids if decisions[sid].lab is not None] if bridges else []
+        if retried:
+            position = {sid: index for index, sid in enumerate(self.ids)}
+            retries = [
+                item(sid, tuple(sorted(bridges, key=lambda b: abs(position[b.shot_id] - position[sid]))))
+                for sid in retried
+            ]
             decisions.update(
-                zip(
-                    [retry.shot_id for retry in retries],
-                    self._run("grade-bridged", stage, retries, GradeDecision.from_json),
-                    strict=True,
-                )
+                zip(retried, self._run("grade-bridged", stage, retries, GradeDecision.from_json), strict=True)
             )
-        return decisions, frozenset(retry.shot_id for retry in retries)
+        return decisions, frozenset(retried)
 
     def _deflicker(self) -> DeflickerSection | None:
         return self.template.deflicker if self.template.deflicker.enabled else None
