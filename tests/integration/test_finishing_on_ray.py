@@ -1,9 +1,11 @@
 """Finishing on a real local Ray: actors run the same stages and give the same bytes as in-process,
-also when an actor's worker dies mid-episode (the actor is restarted and its item redone)."""
+also when an actor's worker dies mid-episode (the actor is restarted and its item redone) and when
+another job holds part of the cluster."""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import ray
 
 from microdrama.finishing import finish_episode
 from microdrama.runtime.ray_runner import RayRunner
@@ -97,3 +100,29 @@ def test_a_lost_actor_is_restarted_and_the_episode_finishes_identically(
     assert marker.exists(), "the grade actor's worker never died"
     assert not Path(f"/proc/{marker.read_text()}").exists(), "the worker that died is still running"
     assert on_ray == in_process
+
+
+class _OtherJob:
+    """Another job's actor holding one of the cluster's CPUs for as long as it lives."""
+
+    def ready(self) -> None:
+        """Answers once the actor holds its CPU."""
+
+
+def test_an_episode_finishes_on_the_cpus_another_job_leaves_free(
+    tmp_path: Path, ray_runner: RayRunner, in_process: bytes
+) -> None:
+    other_job: Any = ray.remote(num_cpus=1)(_OtherJob)
+    other = other_job.remote()
+    ray.get(other.ready.remote())
+    finished: list[bytes] = []
+    # Each stage sizes its actors to the whole cluster (2 CPUs); only one can start while the other job runs.
+    worker = threading.Thread(target=lambda: finished.append(finish(tmp_path, ray_runner)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    try:
+        assert finished, "the episode waited on a stage actor the cluster could not place"
+        assert finished[0] == in_process
+    finally:
+        ray.kill(other)
+        worker.join(timeout=60)

@@ -47,16 +47,11 @@ def test_episode_master_is_one_decodable_master_size_video(tmp_path: Path) -> No
     assert len(decode(store, result.master_key)) == sum(LENGTHS.values())
     assert result.template_hash in result.report["template_hash"] and result.template_hash[:12] in result.master_key
     assert set(result.shot_keys) == set(LENGTHS) and result.reference_shot == result.report["reference_shot"]
-    assert [stage for stage, done, total in calls if done == total] == [
-        "analysis",
-        "motion",
-        "face-scan",
-        "face",
-        "reframe",
-        "grade",  # the three scenes share nothing: no shot can bridge another to the reference, none is graded again
-        "detail",
-        "master",
-    ]
+    finished = [stage for stage, done, total in calls if done == total]
+    assert finished[:5] == ["analysis", "motion", "face-scan", "face", "reframe"]
+    # The grade is decided beside detail, so either may finish first; the three scenes share nothing, so no shot
+    # can bridge another to the reference and none is graded again.
+    assert sorted(finished[5:7]) == ["detail", "grade"] and finished[7:] == ["master"]
     shots = {s["shot_id"]: s for s in result.report["shots"]}
     assert shots["s1"]["after"]["flicker"] < 0.2 * shots["s1"]["before"]["flicker"]
     assert shots["s3"]["sharpen"] > shots["s1"]["sharpen"]

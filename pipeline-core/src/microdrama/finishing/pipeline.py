@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
@@ -121,6 +122,10 @@ def episode_rate(rates: Sequence[Fraction], wanted: Fraction | None) -> Fraction
         return wanted
     counts = Counter(rates)
     return max(counts, key=lambda rate: (counts[rate], -rates.index(rate)))
+
+
+def _profiles(state: dict[str, Rendered]) -> dict[str, LabProfile]:
+    return {sid: LabProfile.of(shot.stats) for sid, shot in state.items()}
 
 
 def _reference(choice: str, profiles: dict[str, LabProfile]) -> str:
@@ -299,10 +304,7 @@ class _Episode:
 
     def reference(self, choice: str) -> str:
         """The shot whose look (colour, crispness) the others are matched to: `choice`, or picked when 'auto'."""
-        return _reference(choice, self._profiles())
-
-    def _profiles(self) -> dict[str, LabProfile]:
-        return {sid: LabProfile.of(self.state[sid].stats) for sid in self.ids}
+        return _reference(choice, _profiles(self.state))
 
     def grade(self, reference: str) -> tuple[dict[str, GradeDecision], frozenset[str]]:
         """Decide every shot's grade against the reference; returns the decisions and the shots decided through
@@ -310,29 +312,31 @@ class _Episode:
 
         A shot that shares nothing with the reference (its decision fell back to Lab statistics) is decided
         again through the shots that do, by the casts they measured; only then does its decision, and its key,
-        depend on them.
+        depend on them. The pictures graded are those of the call: stages run beside it (upscale, detail) move
+        the episode on without them.
         """
+        state, ident = self.state, self.ident  # stages replace these dicts, never change them
         settings, deflicker = self.template.grade, self._deflicker()
-        profiles = self._profiles()
+        profiles = _profiles(state)
         stage = partial(GradeStage, self.store_factory, settings)
 
         def item(sid: str, bridges: tuple[Bridge, ...]) -> GradeItem:
             inputs = (
-                self.ident[sid],
-                self.ident[reference],
+                ident[sid],
+                ident[reference],
                 canonical_json(settings),
                 canonical_dumps(None if deflicker is None else deflicker.model_dump(mode="json")),
-                *(self.ident[bridge.shot_id] for bridge in bridges),
+                *(ident[bridge.shot_id] for bridge in bridges),
             )
             return GradeItem(
                 sid,
-                self.state[sid].key,
+                state[sid].key,
                 self._key("grade-bridged" if bridges else "grade", sid, *inputs) + ".json",
-                self.state[sid].stats,
+                state[sid].stats,
                 profiles[sid],
                 profiles[reference],
-                None if sid == reference else self.state[reference].key,
-                self.state[reference].stats,
+                None if sid == reference else state[reference].key,
+                state[reference].stats,
                 deflicker,
                 bridges,
             )
@@ -341,7 +345,7 @@ class _Episode:
         decisions = dict(zip(self.ids, self._run("grade", stage, items, GradeDecision.from_json), strict=True))
         # Bridges: the shots whose cast onto the reference was read in shared regions.
         bridges = [
-            Bridge(sid, self.state[sid].key, self.state[sid].stats, cast)
+            Bridge(sid, state[sid].key, state[sid].stats, cast)
             for sid in self.ids
             if (cast := decisions[sid].cast) is not None
         ]
@@ -447,16 +451,20 @@ def finish_episode(
     picked = run.reference(choice) if t.grade.enabled or t.upscale.detail_match else None
     grades = {sid: GradeDecision() for sid in run.ids}
     bridged: frozenset[str] | None = None  # None: grade match is off
-    if picked and t.grade.enabled:
-        grades, bridged = run.grade(picked)
-    if t.upscale.model:
-        # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master pass.
-        run.model_upscale()
-    target, amounts = (
-        run.match_detail(picked)
-        if picked and t.upscale.detail_match
-        else (None, {sid: t.upscale.sharpen for sid in run.ids})
-    )
+    # The grade is decided beside the upscale and detail stages: neither needs the other's result, and a
+    # stage's last shots leave cores idle that the other fills.
+    with ThreadPoolExecutor(1, thread_name_prefix="md-grade") as beside:
+        graded = beside.submit(run.grade, picked) if picked and t.grade.enabled else None
+        if t.upscale.model:
+            # The learned upscaler works on content already fixed; grade and deflicker decisions apply in the master.
+            run.model_upscale()
+        target, amounts = (
+            run.match_detail(picked)
+            if picked and t.upscale.detail_match
+            else (None, {sid: t.upscale.sharpen for sid in run.ids})
+        )
+        if graded is not None:
+            grades, bridged = graded.result()
     master_key = run.master(grades, amounts)
 
     t_hash = template_hash(t)

@@ -20,6 +20,9 @@ class _StageActor:
         self.stage = factory()
         self.stage.setup()
 
+    def ready(self) -> None:
+        """Answers once the actor has started and its stage is set up."""
+
     def process(self, item: Any) -> Any:
         return self.stage.process(item)
 
@@ -67,23 +70,29 @@ class RayRunner:
         )(_StageActor)
         actors = [actor_cls.remote(factory) for _ in range(count)]
         try:
-            pending: dict[Any, int] = {}
-            pending_actor: dict[int, Any] = {}
+            # Items go only to actors that have started: an actor the cluster cannot place yet (another job
+            # holds its CPUs) must not hold an item that a started actor could take, or two jobs sharing a
+            # full cluster would each wait on an actor that only the other's end can place.
+            starting = {actor.ready.remote(): actor for actor in actors}
+            pending: dict[Any, tuple[int, Any]] = {}
             results: list[Any] = [None] * len(items)
             queue = list(enumerate(items))
-            idle = list(actors)
+            idle: list[Any] = []
             done = 0
             while queue or pending:
                 while queue and idle:
                     index, item = queue.pop(0)
                     actor = idle.pop()
-                    pending[actor.process.remote(item)] = index
-                    pending_actor[index] = actor
-                ready, _ = ray.wait(list(pending), num_returns=1)
+                    pending[actor.process.remote(item)] = (index, actor)
+                ready, _ = ray.wait([*pending, *(starting if queue else ())], num_returns=1)
                 ref = ready[0]
-                index = pending.pop(ref)
+                if ref in starting:
+                    ray.get(ref)  # raises the stage's setup error
+                    idle.append(starting.pop(ref))
+                    continue
+                index, actor = pending.pop(ref)
                 results[index] = ray.get(ref)
-                idle.append(pending_actor.pop(index))
+                idle.append(actor)
                 done += 1
                 if progress:
                     progress(done, len(items))
