@@ -5,8 +5,8 @@ another job holds part of the cluster."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -115,14 +115,13 @@ def test_an_episode_finishes_on_the_cpus_another_job_leaves_free(
     other_job: Any = ray.remote(num_cpus=1)(_OtherJob)
     other = other_job.remote()
     ray.get(other.ready.remote())
-    finished: list[bytes] = []
     # Each stage sizes its actors to the whole cluster (2 CPUs); only one can start while the other job runs.
-    worker = threading.Thread(target=lambda: finished.append(finish(tmp_path, ray_runner)), daemon=True)
-    worker.start()
-    worker.join(timeout=120)
-    try:
-        assert finished, "the episode waited on a stage actor the cluster could not place"
-        assert finished[0] == in_process
-    finally:
-        ray.kill(other)
-        worker.join(timeout=60)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(finish, tmp_path, ray_runner)
+        try:
+            master = running.result(timeout=120)
+        except TimeoutError:
+            pytest.fail("the episode waited on a stage actor the cluster could not place")
+        finally:
+            ray.kill(other)  # lets a waiting episode finish, so the pool can close
+    assert master == in_process
