@@ -208,9 +208,10 @@ def _stage_table(episodes: Sequence[EpisodeScore]) -> Table:
         "Where the time goes",
         "Seconds of microdrama's end-to-end run per stage (the master pass decodes, applies every decision, "
         "resamples, sharpens and encodes; the stages before it analyse the shots and repair motion and faces; the "
-        "grade and its bridged retry run beside detail, so their seconds overlap) and its total; the ffmpeg chain's total on the same shots, with and without its judder repair "
-        "(select, tpad, minterpolate); and the encoder alone, the same settings on the ffmpeg chain's own frames "
-        "made beforehand and held in memory: the share of every total that no filter can save.",
+        "grade and its bridged retry run beside detail, so their seconds overlap) and its total; the ffmpeg chain's "
+        "total on the same shots, with and without its judder repair (select, tpad, minterpolate); and the encoder "
+        "alone, the same settings on the ffmpeg chain's own frames made beforehand and held in memory: the share of "
+        "every total that no filter can save.",
         ("episode", *names, "microdrama total", "ffmpeg total", "ffmpeg without judder repair", "encoder alone"),
         rows,
     )
