@@ -1,7 +1,7 @@
 from collections import Counter
 from contextlib import AbstractContextManager
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import cv2
 import numpy as np
@@ -127,16 +127,22 @@ def test_shots_that_share_nothing_give_no_shared_cast() -> None:
     assert cast_gains([_landscape(1)[:, :270]], [_landscape(2)[:, :270]]) is None
 
 
+class CountingStore(LocalStore):
+    """A local store that counts the reads of each key."""
+
+    def __init__(self, root: Path, reads: Counter[str]) -> None:
+        super().__init__(root)
+        self.reads = reads
+
+    def local_path(self, key: str, suffix: str = "") -> AbstractContextManager[Path]:
+        self.reads[key] += 1
+        return super().local_path(key, suffix)
+
+
 def test_the_reference_is_read_once_however_many_shots_are_matched_to_it(tmp_path: Path) -> None:
     # An episode has 40-80 shots, all matched to one reference: decoding it once per shot would cost a shot each.
     reads: Counter[str] = Counter()
-
-    class CountingStore(LocalStore):
-        def local_path(self, key: str, suffix: str = "") -> AbstractContextManager[Path]:
-            reads[key] += 1
-            return super().local_path(key, suffix)
-
-    factory = partial(CountingStore, tmp_path)
+    factory = partial(CountingStore, tmp_path, reads)
     store = factory()
     steady = np.ones(FRAMES)
     set_ = _landscape(5).astype(np.float32)  # one set, framed three ways, each shot with a cast of its own
@@ -200,3 +206,31 @@ def test_a_shot_sharing_nothing_with_the_reference_is_matched_through_one_that_s
     )
     assert again.report["stages"]["grade"]["processed"] == 1
     assert again.report["stages"]["grade-bridged"]["processed"] == 1
+
+
+def test_a_shot_of_another_scene_tries_only_the_bridges_nearest_it_in_the_edit(tmp_path: Path) -> None:
+    # Six framings of the reference's set share regions with it, so each can bridge; the last shot is another
+    # scene and shares nothing with any. Trying every bridge would make an episode of two scenes cost (shots of
+    # one) x (shots of the other) matches; it tries the four nearest it and is graded by statistics.
+    reads: Counter[str] = Counter()
+    factory = partial(CountingStore, tmp_path, reads)
+    store = factory()
+    set_ = _landscape(5)
+    framings = {"ref": set_[:, 0:270], **{f"b{k}": set_[:, 10 * k : 10 * k + 270] for k in range(1, 7)}}
+    framings["other"] = _landscape(9)[:, 0:270]
+    shots = [(name, put_clip(store, name, frames_of(picture, np.ones(FRAMES)))) for name, picture in framings.items()]
+    result = finish_episode(
+        shots,
+        template(grade={"reference": "ref"}, **GRADE_ONLY),
+        runner=InProcessRunner(),
+        store_factory=factory,
+        prefix=PREFIX,
+    )
+    matched = {shot["shot_id"]: shot["grade"]["matched_by"] for shot in result.report["shots"]}
+    assert matched == {"ref": "reference", "other": "Lab statistics"} | {f"b{k}": "shared regions" for k in range(1, 7)}
+
+    def pictures_read(shot_id: str) -> int:  # its raw take's and its stage outputs' reads
+        return sum(n for key, n in reads.items() if PurePosixPath(key).name.startswith((f"{shot_id}.", f"{shot_id}-")))
+
+    # Each bridge the other shot tried was read once more than the shots it did not try.
+    assert [pictures_read(f"b{k}") - pictures_read("b1") for k in range(1, 7)] == [0, 0, 1, 1, 1, 1]

@@ -68,8 +68,14 @@ EpisodeProgress = Callable[[str, int, int], None]
 # Part of every stage key: bump it when a stored result record changes form or meaning (4: exact-colour
 # decode; 5: detail curves add crispness; 6: deflicker cuts must last, a duplicate is rebuilt alone unless
 # the content held, sharpening blurs in float; 7: a cast is read only from frame pairs one cast explains,
-# above near-black; 8: a grade records the cast it measured, which bridges pass on), so old records are not read.
-RECORD_VERSION = "8"
+# above near-black; 8: a grade records the cast it measured, which bridges pass on; 9: a frame pair needs
+# distinctive matches, a shot tries its MAX_BRIDGES nearest bridges), so old records are not read.
+RECORD_VERSION = "9"
+# Bridges a shot that shares nothing with the reference tries, nearest in the edit first. Each costs a match of
+# sampled frames, and a shot of another scene tries them all in vain: with no bound, an episode of two scenes costs
+# (shots of one) x (shots of the other) matches (a 26-shot episode spent 82 s on them). The shots of its own
+# scene, where a bridge is found if anywhere, are the nearest in the edit.
+MAX_BRIDGES = 4
 
 
 @dataclass(frozen=True)
@@ -349,12 +355,12 @@ class _Episode:
             for sid in self.ids
             if (cast := decisions[sid].cast) is not None
         ]
-        # The shots that fell back to statistics try those bridges, nearest in the edit first.
+        # The shots that fell back to statistics try the nearest of those bridges in the edit, nearest first.
         retried = [sid for sid in self.ids if decisions[sid].lab is not None] if bridges else []
         if retried:
             position = {sid: index for index, sid in enumerate(self.ids)}
             retries = [
-                item(sid, tuple(sorted(bridges, key=lambda b: abs(position[b.shot_id] - position[sid]))))
+                item(sid, tuple(sorted(bridges, key=lambda b: abs(position[b.shot_id] - position[sid]))[:MAX_BRIDGES]))
                 for sid in retried
             ]
             decisions.update(
