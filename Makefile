@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out/demo
 STACK ?= out/stack
 
-.PHONY: all setup demo up down test unit lint proto-lint format protos bench bench-finishing bench-models images clean
+.PHONY: all setup demo up down test unit lint proto-lint format protos bench bench-finishing bench-episode bench-models images clean
 
 all: test
 
@@ -57,7 +57,11 @@ bench-finishing: $(STAMP)
 bench-models: $(STAMP)
 	$(BIN)/python -m bench.models
 
-bench: bench-finishing
+# Finishing time per shot for two-scene episodes of two lengths, beside the ffmpeg chain (docs/benchmarks-episode.md).
+bench-episode: $(STAMP)
+	$(BIN)/python -m bench.episode_length
+
+bench: bench-finishing bench-episode
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

@@ -19,7 +19,7 @@ import numpy as np
 from bench import ffmpeg_chain
 from bench.footage import CleanShot, Defects, defects_for, degrade
 from bench.metrics import jitter, mean_luma, psnr, ssim, variation
-from microdrama.finishing import FinishingTemplate, finish_episode
+from microdrama.finishing import FinishingTemplate, FinishResult, finish_episode
 from microdrama.finishing.intermediate import LosslessWriter
 from microdrama.finishing.measure import delta_e2000, gray, sharpness, to_lab
 from microdrama.finishing.stages.detail import upscale
@@ -34,7 +34,9 @@ from microdrama.store.local import LocalStore
 # raw: the raw take Lanczos-upscaled in memory, never encoded; lanczos: the same upscale (the `scale` filter)
 # encoded as the masters are, the do-nothing master that finishing must not fall below.
 ARMS = ("raw", "lanczos", "microdrama", "ffmpeg")
-COLOUR_SCALE = 8  # colour is compared on frames area-averaged by this: the colour of regions, not of edges
+# Colour is compared on frames area-averaged to this many rows: the colour of regions, not of edges, and regions of
+# the same share of the picture at any master size (at 4K, 8x averaging had let edge detail into every arm's figure).
+COLOUR_ROWS = 240
 SSIM_EVERY, DETAIL_EVERY = 4, 4
 T = TypeVar("T")
 R = TypeVar("R")
@@ -116,7 +118,7 @@ def _write_inputs(shot: CleanShot, defects: Defects, clean: Path, raw: Path) -> 
 
 def _colour(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
-    small = cv2.resize(rgb, (width // COLOUR_SCALE, height // COLOUR_SCALE), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(rgb, (round(width * COLOUR_ROWS / height), COLOUR_ROWS), interpolation=cv2.INTER_AREA)
     return to_lab(small)
 
 
@@ -184,69 +186,106 @@ def _encoder_alone(workers: int, frames: Sequence[Iterator[av.VideoFrame]], writ
     return seconds
 
 
-def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, work: Path) -> EpisodeScore:
-    """Degrade, finish both ways, measure. Shot 0 is the reference the grade matches to."""
-    root = work / clip
-    store_root = root / "store"
-    store = LocalStore(store_root)
-    defects = {s.name: defects_for(i, len(s.frames), _seed(s.name)) for i, s in enumerate(shots)}
-    paths: dict[str, dict[str, Path]] = {}
-    keyed = []
+@dataclass(frozen=True)
+class Takes:
+    """An episode's clean sources and raw takes, written, and the takes put in the store: where both arms start."""
+
+    clip: str
+    root: Path
+    keyed: list[tuple[str, str]]  # (shot id, store key of its raw take)
+    paths: dict[str, dict[str, Path]]  # shot id -> {"clean": ..., "raw": ..., and each baseline arm's output}
+    defects: dict[str, Defects]
+
+    @property
+    def store_root(self) -> Path:
+        return self.root / "store"
+
+
+def write_takes(clip: str, shots: Sequence[CleanShot], work: Path) -> Takes:
+    """Degrade every shot (shot 0 is the reference look, uncast) and store its raw take."""
+    takes = Takes(
+        clip, work / clip, [], {}, {s.name: defects_for(i, len(s.frames), _seed(s.name)) for i, s in enumerate(shots)}
+    )
+    store = LocalStore(takes.store_root)
     for shot in shots:
-        p = {"clean": root / "clean" / f"{shot.name}.mkv", "raw": root / "raw" / f"{shot.name}.mp4"}
+        p = {"clean": takes.root / "clean" / f"{shot.name}.mkv", "raw": takes.root / "raw" / f"{shot.name}.mp4"}
         for path in p.values():
             path.parent.mkdir(parents=True, exist_ok=True)
-        _write_inputs(shot, defects[shot.name], p["clean"], p["raw"])
+        _write_inputs(shot, takes.defects[shot.name], p["clean"], p["raw"])
         key = episode_key("bench", clip, "ep01", "shots", f"{shot.name}.mp4")
         store.put_file(key, p["raw"])
-        keyed.append((shot.name, key))
-        paths[shot.name] = p
-    size = (template.upscale.width, template.upscale.height)
-    workers = usable_cpus()
+        takes.keyed.append((shot.name, key))
+        takes.paths[shot.name] = p
+    return takes
 
+
+def finish_takes(takes: Takes, template: FinishingTemplate) -> tuple[float, FinishResult]:
+    """microdrama's wall seconds and result, the takes finished as one episode matched to its first shot."""
     started = time.perf_counter()
     result = finish_episode(
-        keyed,
+        takes.keyed,
         template,
-        runner=InProcessRunner(workers),
-        store_factory=partial(LocalStore, store_root),
-        prefix=episode_key("bench", clip, "ep01", "finishing"),
-        reference=shots[0].name,
+        runner=InProcessRunner(usable_cpus()),
+        store_factory=partial(LocalStore, takes.store_root),
+        prefix=episode_key("bench", takes.clip, "ep01", "finishing"),
+        reference=takes.keyed[0][0],
     )
-    seconds = {"microdrama": time.perf_counter() - started}
+    return time.perf_counter() - started, result
 
+
+def _filters(arm: str, shot: CleanShot, takes: Takes, template: FinishingTemplate) -> ffmpeg_chain.Filters:
+    size = (template.upscale.width, template.upscale.height)
+    if arm == "lanczos":
+        return [("scale", f"{size[0]}:{size[1]}:flags=lanczos")]
+    judder = ffmpeg_chain.judder_repair(shot.fps, takes.defects[shot.name].dropped) if arm == "ffmpeg" else []
+    return ffmpeg_chain.chain(*size, template.deflicker.window, judder)
+
+
+def run_baseline(arm: str, takes: Takes, shots: Sequence[CleanShot], template: FinishingTemplate) -> float:
+    """Wall seconds of one ffmpeg arm (ffmpeg: the whole chain; ffmpeg_light: without judder repair; lanczos: the
+    upscale alone) over the shots, as many at a time as microdrama takes; each output lands in takes.paths."""
+    size = (template.upscale.width, template.upscale.height)
     settings = encode_settings(template.encode)
 
-    def filters(arm: str, shot: CleanShot) -> ffmpeg_chain.Filters:
-        if arm == "lanczos":
-            return [("scale", f"{size[0]}:{size[1]}:flags=lanczos")]
-        judder = ffmpeg_chain.judder_repair(shot.fps, defects[shot.name].dropped) if arm == "ffmpeg" else []
-        return ffmpeg_chain.chain(*size, template.deflicker.window, judder)
-
-    def baseline(arm: str, shot: CleanShot) -> Path:
-        out = root / arm / f"{shot.name}.mp4"
+    def one(shot: CleanShot) -> Path:
+        out = takes.root / arm / f"{shot.name}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
         writer = VideoWriter(out, *size, shot.fps, settings)
-        ffmpeg_chain.finish(paths[shot.name]["raw"], filters(arm, shot), writer, shot.fps)
+        ffmpeg_chain.finish(takes.paths[shot.name]["raw"], _filters(arm, shot, takes, template), writer, shot.fps)
         return out
 
+    seconds, outs = _side_by_side(usable_cpus(), one, shots)
+    for shot, out in zip(shots, outs, strict=True):
+        takes.paths[shot.name][arm] = out
+    return seconds
+
+
+def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, work: Path) -> EpisodeScore:
+    """Degrade, finish both ways, measure. Shot 0 is the reference the grade matches to."""
+    takes = write_takes(clip, shots, work)
+    size = (template.upscale.width, template.upscale.height)
+    finished, result = finish_takes(takes, template)
+    seconds = {"microdrama": finished}
     for arm in ("ffmpeg", "ffmpeg_light", "lanczos"):
-        seconds[arm], outs = _side_by_side(workers, partial(baseline, arm), shots)
-        for shot, out in zip(shots, outs, strict=True):
-            paths[shot.name][arm] = out
-    (root / "encode").mkdir(exist_ok=True)
-    writers = [VideoWriter(root / "encode" / f"{s.name}.mp4", *size, s.fps, settings) for s in shots]
+        seconds[arm] = run_baseline(arm, takes, shots, template)
+    (takes.root / "encode").mkdir(exist_ok=True)
+    settings = encode_settings(template.encode)
+    writers = [VideoWriter(takes.root / "encode" / f"{s.name}.mp4", *size, s.fps, settings) for s in shots]
     chains = [
-        ffmpeg_chain.filtered(ffmpeg_chain.decoded(paths[s.name]["raw"]), filters("ffmpeg", s), 1 / s.fps)
+        ffmpeg_chain.filtered(
+            ffmpeg_chain.decoded(takes.paths[s.name]["raw"]), _filters("ffmpeg", s, takes, template), 1 / s.fps
+        )
         for s in shots
     ]
-    seconds["encode"] = _encoder_alone(workers, chains, writers)
+    seconds["encode"] = _encoder_alone(usable_cpus(), chains, writers)
 
+    store = LocalStore(takes.store_root)
     scores = []
     for shot in shots:
-        with store.local_path(result.shot_keys[shot.name], ".mp4") as finished:
-            outputs = {"microdrama": finished, **{arm: paths[shot.name][arm] for arm in ("ffmpeg", "lanczos")}}
-            scores.append(_score_shot(shot, defects[shot.name], paths[shot.name]["raw"], outputs, size))
+        paths = takes.paths[shot.name]
+        with store.local_path(result.shot_keys[shot.name], ".mp4") as out:
+            outputs = {"microdrama": out, **{arm: paths[arm] for arm in ("ffmpeg", "lanczos")}}
+            scores.append(_score_shot(shot, takes.defects[shot.name], paths["raw"], outputs, size))
     stages = {name: float(timing["seconds"]) for name, timing in result.report["stages"].items()}
     frames = sum(len(s.frames) for s in shots)
     return EpisodeScore(clip=clip, shots=scores, frames=frames, seconds=seconds, stages=stages)

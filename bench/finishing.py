@@ -37,7 +37,7 @@ BIBLE = REPO / "examples" / "the-last-heir" / "bible.yaml"  # the rendered episo
 log = get_logger("bench.finishing")
 
 
-def _size(text: str) -> tuple[int, int]:
+def master_size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError as exc:
@@ -45,6 +45,17 @@ def _size(text: str) -> tuple[int, int]:
     if width % 2 or height % 2 or not (16 <= width <= 8192 and 16 <= height <= 8192):
         raise argparse.ArgumentTypeError(f"master size must be even and within 16-8192, got {text!r}")
     return width, height
+
+
+def shared_data() -> Path:
+    return Path(os.environ.get("MD_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def template_at(master: tuple[int, int]) -> FinishingTemplate:
+    """The default template with its master size set to `master` (width, height)."""
+    base = default_template()
+    upscale = {**base.upscale.model_dump(), "width": master[0], "height": master[1]}
+    return FinishingTemplate.model_validate({**base.model_dump(), "upscale": upscale})
 
 
 def episodes(data: Path, shots: int, length: int) -> dict[str, list[footage.CleanShot]]:
@@ -118,20 +129,14 @@ def document(tables: list[report.Table], machine: str, args: argparse.Namespace,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.finishing", description=__doc__.split("\n")[0])
-    parser.add_argument("--master", type=_size, default=(1080, 1920), metavar="WxH", help="master size")
+    parser.add_argument("--master", type=master_size, default=(1080, 1920), metavar="WxH", help="master size")
     parser.add_argument("--quick", action="store_true", help="2 shots of 48 frames per episode")
     parser.add_argument("--doc", type=Path, default=REPO / "docs" / "benchmarks.md", help="markdown written here")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    data = Path(os.environ.get("MD_SHARED_DATA", REPO.parent / "shared" / "data"))
+    data = shared_data()
     shots, length = (2, 48) if args.quick else (4, 56)
-    base = default_template()
-    template = FinishingTemplate.model_validate(
-        {
-            **base.model_dump(),
-            "upscale": {**base.upscale.model_dump(), "width": args.master[0], "height": args.master[1]},
-        }
-    )
+    template = template_at(args.master)
     scores = []
     with tempfile.TemporaryDirectory(prefix="md-bench-") as tmp:
         for clip, clean in episodes(data, shots, length).items():

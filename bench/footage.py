@@ -87,7 +87,8 @@ def rendered(bible_path: Path, shots: int, length: int, clip: str = "rendered") 
     provider = AnimaticProvider(DefectProfile.none())
     cast = list(looks)[:2]
     out = []
-    for k, camera in enumerate(RENDERED_MOVES[:shots]):
+    for k in range(shots):
+        camera = RENDERED_MOVES[k % len(RENDERED_MOVES)]  # each shot its own seed, so no two are the same
         shot = Shot(
             id=f"s{k + 1:02d}",
             index=k,

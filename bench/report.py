@@ -12,7 +12,7 @@ import av
 import cv2
 import numpy as np
 
-from bench.episode import EpisodeScore
+from bench.episode import COLOUR_ROWS, EpisodeScore
 from bench.speeds import Speed
 from microdrama.runtime.stages import usable_cpus
 
@@ -89,7 +89,8 @@ def tables(episodes: Sequence[EpisodeScore], speeds: Sequence[Speed]) -> list[Ta
         ),
         _relative_table(
             "Colour",
-            f"Mean CIEDE2000 to the clean source on frames area-averaged {8}x (colour of regions, not edges). "
+            f"Mean CIEDE2000 to the clean source on frames area-averaged to {COLOUR_ROWS} rows (colour of regions, "
+            "not edges; the same regions at any master size). "
             "Shot 1 of each episode is the reference look (no cast); the others carry their own cast.",
             episodes,
             lambda e, arm: e.delta_e(arm),
