@@ -84,7 +84,7 @@ def table(runs: list[Run]) -> report.Table:
         "by side, one per core; the grade and its bridged retry run beside detail), its total per shot, the ffmpeg "
         "chain's per shot on the same takes, microdrama's speed against it, and how the grades were decided: "
         "by regions shared with the reference, through another shot that shares them, or by Lab statistics (the "
-        "shots of the second scene, which share nothing with the first).",
+        "shots of the second scene, which share nothing with the first); the reference itself is not counted.",
         ("shots", *names, "microdrama", "ffmpeg chain", "speed vs ffmpeg", " / ".join(MATCHED_BY)),
         rows,
     )

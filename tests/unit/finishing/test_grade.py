@@ -9,7 +9,7 @@ import pytest
 
 from microdrama.errors import InputError
 from microdrama.finishing import FinishingTemplate, FinishResult, finish_episode
-from microdrama.finishing.shared_colour import cast_gains
+from microdrama.finishing.shared_colour import Sampled, cast_gains
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import ShotItem
 from microdrama.finishing.stages.grade import GradeItem, GradeStage, LabProfile, correction
@@ -93,7 +93,7 @@ def test_a_cast_is_read_where_the_shot_shares_the_reference_and_not_from_new_con
     framed[:, 150:] = (40, 170, 60)  # a meadow the reference never shows: content, not cast
     cast = np.array([1.1, 0.95, 0.85], np.float32)
     shot = [np.clip(framed * cast, 0, 255).astype(np.uint8)]
-    gains = cast_gains(shot, reference)
+    gains = cast_gains(Sampled.of(shot), Sampled.of(reference))
     assert gains is not None
     assert np.allclose(gains, 1 / cast, rtol=0.02), gains
 
@@ -108,7 +108,7 @@ def test_shared_regions_whose_colours_no_cast_explains_give_no_cast() -> None:
     cr, cb = ycrcb[..., 1] - 128, ycrcb[..., 2] - 128
     ycrcb[..., 1], ycrcb[..., 2] = 128 + cb, 128 - cr  # chroma turned a quarter turn
     repainted = cv2.cvtColor(np.clip(ycrcb, 0, 255).astype(np.uint8), cv2.COLOR_YCrCb2RGB)
-    assert cast_gains([repainted], [picture]) is None
+    assert cast_gains(Sampled.of([repainted]), Sampled.of([picture])) is None
 
 
 def test_a_cast_is_read_past_lifted_blacks() -> None:
@@ -118,13 +118,13 @@ def test_a_cast_is_read_past_lifted_blacks() -> None:
     picture[:, 135:] = 6 + picture[:, 135:] * 0.08
     cast = np.array([1.08, 0.96, 0.9], np.float32)
     shot = np.clip(np.rint(picture * cast + 3 * (picture < 25)), 0, 255).astype(np.uint8)
-    gains = cast_gains([shot], [picture.astype(np.uint8)])
+    gains = cast_gains(Sampled.of([shot]), Sampled.of([picture.astype(np.uint8)]))
     assert gains is not None
     assert np.allclose(gains, 1 / cast, rtol=0.02), gains
 
 
 def test_shots_that_share_nothing_give_no_shared_cast() -> None:
-    assert cast_gains([_landscape(1)[:, :270]], [_landscape(2)[:, :270]]) is None
+    assert cast_gains(Sampled.of([_landscape(1)[:, :270]]), Sampled.of([_landscape(2)[:, :270]])) is None
 
 
 class CountingStore(LocalStore):
@@ -208,16 +208,16 @@ def test_a_shot_sharing_nothing_with_the_reference_is_matched_through_one_that_s
     assert again.report["stages"]["grade-bridged"]["processed"] == 1
 
 
-def test_a_shot_of_another_scene_tries_only_the_bridges_nearest_it_in_the_edit(tmp_path: Path) -> None:
-    # Six framings of the reference's set share regions with it, so each can bridge; the last shot is another
-    # scene and shares nothing with any. Trying every bridge would make an episode of two scenes cost (shots of
-    # one) x (shots of the other) matches; it tries the four nearest it and is graded by statistics.
+def test_the_shots_of_another_scene_try_only_the_bridges_nearest_them_in_the_edit(tmp_path: Path) -> None:
+    # Six framings of the reference's set share regions with it, so each can bridge; the last two shots are another
+    # scene and share nothing with any. Trying every bridge would make an episode of two scenes cost (shots of
+    # one) x (shots of the other) matches; they try the four nearest them and are graded by statistics.
     reads: Counter[str] = Counter()
     factory = partial(CountingStore, tmp_path, reads)
     store = factory()
     set_ = _landscape(5)
     framings = {"ref": set_[:, 0:270], **{f"b{k}": set_[:, 10 * k : 10 * k + 270] for k in range(1, 7)}}
-    framings["other"] = _landscape(9)[:, 0:270]
+    framings |= {"other": _landscape(9)[:, 0:270], "another": _landscape(9)[:, 210:480]}
     shots = [(name, put_clip(store, name, frames_of(picture, np.ones(FRAMES)))) for name, picture in framings.items()]
     result = finish_episode(
         shots,
@@ -227,10 +227,12 @@ def test_a_shot_of_another_scene_tries_only_the_bridges_nearest_it_in_the_edit(t
         prefix=PREFIX,
     )
     matched = {shot["shot_id"]: shot["grade"]["matched_by"] for shot in result.report["shots"]}
-    assert matched == {"ref": "reference", "other": "Lab statistics"} | {f"b{k}": "shared regions" for k in range(1, 7)}
+    assert matched == {"ref": "reference", "other": "Lab statistics", "another": "Lab statistics"} | {
+        f"b{k}": "shared regions" for k in range(1, 7)
+    }
 
     def pictures_read(shot_id: str) -> int:  # its raw take's and its stage outputs' reads
         return sum(n for key, n in reads.items() if PurePosixPath(key).name.startswith((f"{shot_id}.", f"{shot_id}-")))
 
-    # Each bridge the other shot tried was read once more than the shots it did not try.
+    # The bridges the two tried were read once more than the shots they did not try: once for both (one worker).
     assert [pictures_read(f"b{k}") - pictures_read("b1") for k in range(1, 7)] == [0, 0, 1, 1, 1, 1]

@@ -43,6 +43,7 @@ from microdrama.finishing.stages.face import (
     reference_look,
 )
 from microdrama.finishing.stages.grade import (
+    MAX_BRIDGES,
     Bridge,
     GradeDecision,
     GradeItem,
@@ -71,11 +72,6 @@ EpisodeProgress = Callable[[str, int, int], None]
 # above near-black; 8: a grade records the cast it measured, which bridges pass on; 9: a frame pair needs
 # distinctive matches, a shot tries its MAX_BRIDGES nearest bridges), so old records are not read.
 RECORD_VERSION = "9"
-# Bridges a shot that shares nothing with the reference tries, nearest in the edit first. Each costs a match of
-# sampled frames, and a shot of another scene tries them all in vain: with no bound, an episode of two scenes costs
-# (shots of one) x (shots of the other) matches (a 26-shot episode spent 82 s on them). The shots of its own
-# scene, where a bridge is found if anywhere, are the nearest in the edit.
-MAX_BRIDGES = 4
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ a few bad pixels do not move it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -23,9 +23,9 @@ import numpy as np
 FEATURES = 1500
 MIN_MATCHES, MIN_INLIERS = 20, 25  # distinctive matches / matches kept by RANSAC for a frame pair to count
 # A match is distinctive within this Hamming distance (of 256 bits). On the benchmark's shots 94% of RANSAC's
-# inliers were, against 15% of the matches of frame pairs sharing nothing; every pair that shared regions had 26 or
-# more. A pair with fewer than MIN_MATCHES shares nothing and skips RANSAC, which on such junk runs its full 2000
-# iterations (about 20 ms a pair here): most of the cost of matching a shot of another scene.
+# inliers were, against 15% of the matches of frame pairs sharing nothing; each of 312 pairs that shared regions
+# had 26 or more. A pair with fewer than MIN_MATCHES shares nothing and skips RANSAC, which on such junk runs all
+# its 2000 iterations (about 20 ms a pair here), and had been most of the cost of matching a shot of another scene.
 DISTINCT_BITS = 48
 RANSAC_PX = 2.0
 COMPARE_SCALE = 4  # colours are compared on pictures area-averaged by this (edges and blur differences fade)
@@ -51,6 +51,18 @@ class _Features:
 def _features(orb: cv2.ORB, rgb: np.ndarray) -> _Features:
     keypoints, descriptors = orb.detectAndCompute(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), None)
     return _Features(rgb, np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2), descriptors)
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """A shot's sampled frames with their ORB features, found once however many shots it is matched with."""
+
+    frames: tuple[_Features, ...]
+
+    @classmethod
+    def of(cls, pictures: Iterable[np.ndarray]) -> Sampled:
+        orb = cv2.ORB.create(FEATURES)
+        return cls(tuple(_features(orb, picture) for picture in pictures))
 
 
 def _small(picture: np.ndarray) -> np.ndarray:
@@ -90,20 +102,17 @@ def _pair(shot: _Features, ref: _Features, matcher: cv2.BFMatcher) -> tuple[np.n
     return (a[ok], b[ok]) if float(spread.max()) <= MAX_SPREAD else None
 
 
-def shared_colours(shot: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def shared_colours(shot: Sampled, reference: Sampled) -> tuple[np.ndarray, np.ndarray]:
     """Colours of the shot and the reference (each (n, 3) float32) at every shared pixel of every frame pair."""
-    orb = cv2.ORB.create(FEATURES)
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
-    shot_features = [_features(orb, f) for f in shot]
-    ref_features = [_features(orb, f) for f in reference]
-    found = [p for s in shot_features for r in ref_features if (p := _pair(s, r, matcher)) is not None]
+    found = [p for s in shot.frames for r in reference.frames if (p := _pair(s, r, matcher)) is not None]
     if not found:
         empty = np.empty((0, 3), np.float32)
         return empty, empty
     return np.concatenate([a for a, _ in found]), np.concatenate([b for _, b in found])
 
 
-def cast_gains(shot: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> np.ndarray | None:
+def cast_gains(shot: Sampled, reference: Sampled) -> np.ndarray | None:
     """Per-channel RGB gains that move the shot's shared regions onto the reference's, or None when the
     shots share too little to tell (different scenes, no texture to match)."""
     ours, theirs = shared_colours(shot, reference)
