@@ -103,9 +103,9 @@ def document(result: report.Table, machine: str, master: tuple[int, int], wall: 
             "## Method",
             "",
             f"- Each episode has two scenes of {' or '.join(map(str, SCENE_SHOTS))} shots of {LENGTH} frames: a "
-            "set rendered by `microdrama.generation` (the sample series' characters, four camera moves in turn, "
-            "each shot its own seed), its first shot the reference; then shots cut from Big Buck Bunny's meadow and "
-            "bird, which share nothing with the set, as the next scene of an edit does not.",
+            "set rendered by `microdrama.generation` (the sample series' characters, six camera moves in turn with "
+            "one or two characters, no two shots alike), its first shot the reference; then the next scene of the "
+            "edit, shots cut from Big Buck Bunny's meadow and bird, which share nothing with the set.",
             "- Defects, microdrama's run (`finish_episode`, one worker per core, the default template at the master "
             "size) and the ffmpeg chain (judder repair, deflicker, Lanczos, unsharp, the same encoder) are those of "
             "`make bench-finishing` (docs/benchmarks.md).",

@@ -32,7 +32,9 @@ RAW_SCALE = 2
 DROP_EVERY = 12  # one frame in this many is dropped (shown as a duplicate of the previous one)
 FLICKER_DEPTH, FLICKER_NOISE = 0.06, 0.02
 CAST_RANGE = 0.12  # each channel gain of a cast lies within 1 +- this
-RENDERED_MOVES: tuple[CameraMove, ...] = ("push_in", "pan_left", "static", "pull_out")
+# The rendered shots' camera moves in turn, one character then two; after all six, the other way round, so the first
+# 12 shots are all different.
+RENDERED_MOVES: tuple[CameraMove, ...] = ("push_in", "pan_left", "static", "pull_out", "pan_right", "tilt_up")
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +90,7 @@ def rendered(bible_path: Path, shots: int, length: int, clip: str = "rendered") 
     cast = list(looks)[:2]
     out = []
     for k in range(shots):
-        camera = RENDERED_MOVES[k % len(RENDERED_MOVES)]  # each shot its own seed, so no two are the same
+        camera, turn = RENDERED_MOVES[k % len(RENDERED_MOVES)], k // len(RENDERED_MOVES)
         shot = Shot(
             id=f"s{k + 1:02d}",
             index=k,
@@ -97,7 +99,7 @@ def rendered(bible_path: Path, shots: int, length: int, clip: str = "rendered") 
             interior=True,
             time_of_day="NIGHT",
             action="",
-            characters=cast[: 1 + k % 2],
+            characters=cast[: 1 + (k + turn) % 2],
             start_s=k * length / 24,
             duration_s=length / 24,
             camera=camera,
