@@ -40,7 +40,7 @@ from microdrama.logs import get_logger
 SAMPLE_FRAMES = 8  # frames of the shot and of the reference compared for shared regions
 # Bridges a shot that shares nothing with the reference tries, nearest in the edit first. Each costs a match of
 # sampled frames, and a shot of another scene tries them all in vain: with no bound, an episode of two scenes costs
-# (shots of one) x (shots of the other) matches (`make bench-episode`: 1.7 s a shot at 12 shots, 4.0 s at 24).
+# (shots of one) x (shots of the other) matches (`make bench-episode`: 1.6 s a shot at 12 shots, 3.7 s at 24).
 # The shots of its own scene, where a bridge is found if anywhere, are the nearest in the edit.
 MAX_BRIDGES = 4
 
