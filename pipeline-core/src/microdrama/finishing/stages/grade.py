@@ -205,13 +205,17 @@ class GradeStage(StoreStage):
         # At most 1 + MAX_BRIDGES shots' frames: about 250 MB a worker for 1080x1920 takes.
         self._kept: OrderedDict[tuple[str, int, DeflickerSection | None], Sampled] = OrderedDict()
 
+    def _read(self, key: str, stats: ShotStats, deflicker: DeflickerSection | None) -> Sampled:
+        """A shot's sampled frames, steadied, with their features."""
+        return Sampled.of(steadied(self.sample(key, stats.frames, SAMPLE_FRAMES), stats, deflicker))
+
     def _matched_to(self, key: str, stats: ShotStats, deflicker: DeflickerSection | None) -> Sampled:
-        """The sampled frames (steadied) of a shot others are matched to, read once per worker while it is in use."""
+        """_read for a shot others are matched to: read once per worker while it is in use."""
         ident = (key, stats.frames, deflicker)
         if ident in self._kept:
             self._kept.move_to_end(ident)
         else:
-            self._kept[ident] = Sampled.of(steadied(self.sample(key, stats.frames, SAMPLE_FRAMES), stats, deflicker))
+            self._kept[ident] = self._read(key, stats, deflicker)
             if len(self._kept) > 1 + MAX_BRIDGES:
                 self._kept.popitem(last=False)
         return self._kept[ident]
@@ -219,9 +223,7 @@ class GradeStage(StoreStage):
     def run(self, item: GradeItem) -> GradeDecision:
         if item.reference_key is None:
             return GradeDecision()  # the look everything else is matched to
-        shot = Sampled.of(
-            steadied(self.sample(item.src_key, item.stats.frames, SAMPLE_FRAMES), item.stats, item.deflicker)
-        )
+        shot = self._read(item.src_key, item.stats, item.deflicker)
         if item.bridges:
             # Each bridge is read only if the ones before it did not serve; their casts onto the reference are known.
             bridges = ((self._matched_to(b.key, b.stats, item.deflicker), b.cast) for b in item.bridges)
