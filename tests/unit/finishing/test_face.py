@@ -12,10 +12,12 @@ from microdrama.finishing.measure import edge_strength, gray
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import ShotItem
 from microdrama.finishing.stages.face import (
+    DETECT_EVERY,
     FaceCorrector,
     FacePassItem,
     FacePassStage,
     FaceScan,
+    FaceScanItem,
     FaceScanStage,
     FaceSettings,
     face_look,
@@ -71,7 +73,7 @@ def test_a_moving_face_is_followed_through_frames_the_detector_misses() -> None:
     missed = [10, 11, 12]
     for i in missed:  # motion blur the cascade cannot see through
         frames[i] = np.asarray(cv2.GaussianBlur(frames[i], (0, 0), 6))
-    scan = scan_faces(iter(frames), iter(frames), FaceSettings())
+    scan = scan_faces(frames[::DETECT_EVERY], len(frames), iter(frames), FaceSettings())
 
     assert len(scan.tracks) == 1
     assert (scan.tracks[0].start, scan.tracks[0].stop) == (0, FRAMES)
@@ -105,7 +107,8 @@ def test_a_flickering_face_is_steadied_and_nothing_outside_it_changes(tmp_path: 
     runner, settings = InProcessRunner(), FaceSettings()
 
     stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("face", key, f"{PREFIX}/a.json")])[0]
-    scan = runner.map(partial(FaceScanStage, store_factory, settings), [ShotItem("face", key, f"{PREFIX}/f.json")])[0]
+    scanned = FaceScanItem("face", key, f"{PREFIX}/f.json", stats.frames)
+    scan = runner.map(partial(FaceScanStage, store_factory, settings), [scanned])[0]
     item = FacePassItem("face", key, f"{PREFIX}/p.json", f"{PREFIX}/p.mkv", stats, scan, None)
     out = runner.map(partial(FacePassStage, store_factory, settings), [item])[0]
     with store.local_path(key, ".mp4") as src, store.local_path(out.key, ".mkv") as dst:
@@ -130,7 +133,8 @@ def test_a_face_exposed_differently_in_another_shot_is_pulled_to_the_reference()
     weight = face_weight(32)
     reference = [still] * 8
     dim = [relit(still, weight, 0.8)] * 8
-    scans = {name: scan_faces(iter(f), iter(f), FaceSettings()) for name, f in (("ref", reference), ("dim", dim))}
+    shots = {"ref": reference, "dim": dim}
+    scans = {name: scan_faces(f[::DETECT_EVERY], len(f), iter(f), FaceSettings()) for name, f in shots.items()}
     ref_look = face_look(scans["ref"])
     settings = FaceSettings(reference_strength=1.0)
 
@@ -140,7 +144,7 @@ def test_a_face_exposed_differently_in_another_shot_is_pulled_to_the_reference()
     assert abs(face_luma(fixed, weight).mean() - ref_luma) < 0.25 * (ref_luma - dim_luma)
     # Light over the whole frame is deflicker's and grade's business: the face pass leaves it alone.
     darker = [np.asarray(np.rint(still * 0.8).astype(np.uint8))] * 8
-    whole = scan_faces(iter(darker), iter(darker), FaceSettings())
+    whole = scan_faces(darker[::DETECT_EVERY], len(darker), iter(darker), FaceSettings())
     assert np.abs(FaceCorrector(whole, ref_look, settings)(darker[0]).astype(int) - darker[0]).max() <= 3
 
 
@@ -151,7 +155,7 @@ def test_by_default_a_face_seen_against_another_background_keeps_its_look() -> N
     weight = face_weight(32)
     darker_behind = np.asarray(np.rint(still * (weight + (1 - weight) * 0.6)).astype(np.uint8))
     shots = {"bright": [still] * 8, "dark": [darker_behind] * 8}
-    scans = {name: scan_faces(iter(f), iter(f), FaceSettings()) for name, f in shots.items()}
+    scans = {name: scan_faces(f[::DETECT_EVERY], len(f), iter(f), FaceSettings()) for name, f in shots.items()}
     looks = {name: face_look(scan) for name, scan in scans.items()}
     assert all(look is not None for look in looks.values())
     reference = reference_look(looks, None)
@@ -165,7 +169,7 @@ def test_a_face_gone_soft_on_a_few_frames_gets_its_detail_back() -> None:
     weight = face_weight(32)
     soft = np.asarray(np.rint(still * (1 - weight) + cv2.GaussianBlur(still, (0, 0), 1.0) * weight).astype(np.uint8))
     frames = [soft if i in (6, 7, 18) else still for i in range(FRAMES)]
-    scan = scan_faces(iter(frames), iter(frames), FaceSettings())
+    scan = scan_faces(frames[::DETECT_EVERY], len(frames), iter(frames), FaceSettings())
     correct = FaceCorrector(scan, None, FaceSettings())
     fixed = [correct(frame) for frame in frames]
     rows, cols = (slice(int(a.min()), int(a.max())) for a in np.nonzero(weight[..., 0] > 0.9))

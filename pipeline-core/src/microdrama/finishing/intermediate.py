@@ -12,11 +12,11 @@ from pathlib import Path
 
 from microdrama.media.video import FrameWriter
 
-SUFFIX = ".mkv"
+SUFFIX = ".nut"
 
 
 class LosslessWriter(FrameWriter):
     def __init__(self, path: Path, width: int, height: int, fps: Fraction) -> None:
-        super().__init__(path, width, height, "matroska")
-        stream = self._open_stream("libx264rgb", fps, "rgb24", threads=2)
-        stream.options = {"qp": "0", "preset": "ultrafast"}
+        super().__init__(path, width, height, "nut")
+        stream = self._open_stream("magicyuv", fps, "gbrp", threads=2)
+        stream.options = {"pred": "gradient"}

@@ -37,6 +37,7 @@ from microdrama.finishing.stages.face import (
     FacePassItem,
     FacePassStage,
     FaceScan,
+    FaceScanItem,
     FaceScanStage,
     FaceSettings,
     face_look,
@@ -70,8 +71,9 @@ EpisodeProgress = Callable[[str, int, int], None]
 # decode; 5: detail curves add crispness; 6: deflicker cuts must last, a duplicate is rebuilt alone unless
 # the content held, sharpening blurs in float; 7: a cast is read only from frame pairs one cast explains,
 # above near-black; 8: a grade records the cast it measured, which bridges pass on; 9: a frame pair needs
-# distinctive matches, a shot tries its MAX_BRIDGES nearest bridges), so old records are not read.
-RECORD_VERSION = "9"
+# distinctive matches, a shot tries its MAX_BRIDGES nearest bridges; 10: sampled frames at least MIN_SAMPLE_GAP_S
+# apart), so old records are not read.
+RECORD_VERSION = "10"
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,12 @@ class _Episode:
         settings = FaceSettings(**section.model_dump(exclude={"enabled"}))
         look = canonical_json(section)
         items = [
-            ShotItem(sid, self.state[sid].key, self._key("face-scan", sid, self.ident[sid], look) + ".json")
+            FaceScanItem(
+                sid,
+                self.state[sid].key,
+                self._key("face-scan", sid, self.ident[sid], look) + ".json",
+                self.state[sid].stats.frames,
+            )
             for sid in self.ids
         ]
         scans = dict(
@@ -386,7 +393,7 @@ class _Episode:
                 sid,
                 self.state[sid].key,
                 self._key("detail", sid, self.ident[sid], canonical_json(settings)) + ".json",
-                self.state[sid].stats.frames,
+                self.state[sid].stats,
             )
             for sid in self.ids
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -32,6 +32,21 @@ def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
+def _intra_every(
+    container: av.container.InputContainer, stream: av.VideoStream, every: int
+) -> Iterator[av.VideoFrame | None]:
+    """Every frame of an intra-only stream, in order: every `every`-th decoded, the others None (never decoded)."""
+    index = 0
+    for packet in container.demux(stream):
+        if packet.size == 0:
+            continue
+        if index % every == 0:
+            yield from stream.decode(packet)
+        else:
+            yield None
+        index += 1
+
+
 def read_frames(
     path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, every: int = 1, exact_colour: bool = False
 ) -> Generator[np.ndarray]:
@@ -44,12 +59,13 @@ def read_frames(
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for frame in container.decode(stream):
+            skip = every > 1 and stream.codec_context.codec.intra_only
+            stream.thread_type = "SLICE" if skip else "AUTO"
+            for frame in _intra_every(container, stream, every) if skip else container.decode(stream):
                 count += 1
                 if count > limits.max_frames:
                     raise MediaError(f"more than {limits.max_frames} frames", file=str(path))
-                if (count - 1) % every == 0:
+                if frame is not None and (count - 1) % every == 0:
                     yield _upright(frame.to_ndarray(format="rgb24", interpolation=interpolation), info.rotation)
     except av.FFmpegError as exc:
         raise MediaError(f"decode failed at frame {count} ({exc})", file=str(path)) from exc

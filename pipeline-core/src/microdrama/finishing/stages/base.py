@@ -25,6 +25,10 @@ from microdrama.store.base import ObjectStore
 
 StoreFactory = Callable[[], ObjectStore]
 
+# Sampled frames are at least this far apart: closer frames show nearly the same picture, and would cost a short
+# shot's analysis (a grade compares every pair of samples) the full count of samples for no more information.
+MIN_SAMPLE_GAP_S = 0.25
+
 
 # (path, width, height, fps) -> a writer used as a context manager with write(rgb) (and write_frame(yuv frame)).
 WriterFactory = Callable[[Path, int, int, Fraction], Any]
@@ -95,10 +99,11 @@ class StoreStage(ABC):
     @abstractmethod
     def run(self, item: Any) -> JsonResult: ...
 
-    def sample(self, key: str, frames: int, count: int) -> list[tuple[int, np.ndarray]]:
-        """(index, frame) of up to `count` frames on an even stride over a shot of `frames` frames (all if it
-        is shorter); only those are converted, and decoding stops after the last."""
-        step = max(1, frames // count)
+    def sample(self, key: str, stats: ShotStats, count: int) -> list[tuple[int, np.ndarray]]:
+        """(index, frame) of up to `count` frames on an even stride over the shot `stats` measured, at least
+        MIN_SAMPLE_GAP_S apart; only those are decoded where the picture is an intermediate (converted, where it
+        is a take), and decoding stops after the last."""
+        step = max(1, stats.frames // count, round(MIN_SAMPLE_GAP_S * stats.fps))
         with (
             self.store.local_path(key, PurePosixPath(key).suffix) as src,
             closing(read_frames(src, every=step, exact_colour=True)) as decoded,

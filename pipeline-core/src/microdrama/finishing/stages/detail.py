@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from microdrama.finishing.measure import edge_strength, edge_width
+from microdrama.finishing.measure import ShotStats, edge_strength, edge_width
 from microdrama.finishing.stages.base import ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.template import UpscaleSection
 from microdrama.finishing.yuv import plane, to_yuv420
@@ -191,7 +191,7 @@ def match_amounts(curves: Mapping[str, DetailCurve], reference: str, base: float
 
 @dataclass(frozen=True)
 class DetailItem(ShotItem):
-    frames: int
+    stats: ShotStats
 
 
 class DetailStage(StoreStage):
@@ -205,7 +205,7 @@ class DetailStage(StoreStage):
 
     def run(self, item: DetailItem) -> DetailCurve:
         s = self.settings
-        frames = [frame for _, frame in self.sample(item.src_key, item.frames, SAMPLE_FRAMES)]
+        frames = [frame for _, frame in self.sample(item.src_key, item.stats, SAMPLE_FRAMES)]
         resample = Resampler(s.width, s.height, s.resampler)
         samples = [plane(resample(to_yuv420(f)), 0) for f in frames]
         return detail_curve(samples, np.linspace(0.0, s.max_sharpen, CURVE_POINTS), s.sharpen_sigma)

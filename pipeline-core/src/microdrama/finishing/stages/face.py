@@ -257,16 +257,18 @@ def measure_face(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return face, back, detail, sharpened / max(detail, 1e-6)
 
 
-def scan_faces(frames: Iterable[np.ndarray], again: Iterable[np.ndarray], settings: FaceSettings) -> FaceScan:
-    """Detect faces on every DETECT_EVERY-th of `frames` and follow them through all, then measure them
-    over `again` (the same frames, a second read, only taken when a face was found)."""
+def scan_faces(
+    sampled: Iterable[np.ndarray], count: int, again: Iterable[np.ndarray], settings: FaceSettings
+) -> FaceScan:
+    """Detect faces on `sampled` (every DETECT_EVERY-th frame of a shot of `count` frames, from the first) and
+    follow them through all, then measure them over `again` (every frame, a second read, only taken when a face
+    was found)."""
     detector = load_detector()
-    size, count = (0, 0), 0
+    size = (0, 0)
     detections = []
-    for index, rgb in enumerate(frames):
-        size, count = rgb.shape[:2], index + 1
-        if index % DETECT_EVERY == 0:
-            detections.append((index, detect(detector, rgb)))
+    for index, rgb in zip(range(0, count, DETECT_EVERY), sampled, strict=True):
+        size = rgb.shape[:2]
+        detections.append((index, detect(detector, rgb)))
     followed = [follow(hits, settings.window, count - 1) for hits in link(detections, DETECT_EVERY)]
     measured: list[list[tuple[np.ndarray, np.ndarray, float, float]]] = [[] for _ in followed]
     for index, rgb in enumerate(again if followed else ()):
@@ -354,6 +356,11 @@ class FaceCorrector:
         return out
 
 
+@dataclass(frozen=True)
+class FaceScanItem(ShotItem):
+    frames: int
+
+
 class FaceScanStage(StoreStage):
     """Detect, follow and measure the faces of a shot; its FaceScan feeds FacePassStage and reframing."""
 
@@ -363,10 +370,11 @@ class FaceScanStage(StoreStage):
         super().__init__(store_factory)
         self.settings = settings
 
-    def run(self, item: ShotItem) -> FaceScan:
+    def run(self, item: FaceScanItem) -> FaceScan:
         with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
             # Detection needs no exact colour; the faces are measured on the picture as the pass will see it.
-            return scan_faces(read_frames(src), read_frames(src, exact_colour=True), self.settings)
+            sampled = read_frames(src, every=DETECT_EVERY)
+            return scan_faces(sampled, item.frames, read_frames(src, exact_colour=True), self.settings)
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,7 @@ class GradeStage(StoreStage):
 
     def _read(self, key: str, stats: ShotStats, deflicker: DeflickerSection | None) -> Sampled:
         """A shot's sampled frames, steadied, with their features."""
-        return Sampled.of(steadied(self.sample(key, stats.frames, SAMPLE_FRAMES), stats, deflicker))
+        return Sampled.of(steadied(self.sample(key, stats, SAMPLE_FRAMES), stats, deflicker))
 
     def _matched_to(self, key: str, stats: ShotStats, deflicker: DeflickerSection | None) -> Sampled:
         """_read for a shot others are matched to: read once per worker while it is in use."""
