@@ -1,7 +1,10 @@
 """Lossless RGB intermediates: how shots live in the store between finishing stages.
 
-libx264rgb at qp 0 in Matroska: bit-exact RGB (no 4:2:0 loss, no range or matrix
-conversion), about twice as fast to write and read as FFV1 here, and smaller.
+MagicYUV (gradient prediction) in NUT: bit-exact planar RGB (no 4:2:0 loss, no range or matrix
+conversion), and intra-only, so a stage that samples a shot decodes only the frames it takes
+(media.video.read_frames). Measured here on 540x960 frames against libx264rgb at qp 0: written
+as fast, decoded 2.2x faster (1.4 against 2.9 ms a frame with the conversion to RGB), 1.8x the
+size (1.2x on soft 270x480 takes). Matroska does not take MagicYUV; NUT is FFmpeg's own container.
 It shares media.video.FrameWriter but not VideoWriter, which tags and converts to BT.709 limited-range YUV.
 """
 
