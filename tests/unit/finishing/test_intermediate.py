@@ -1,12 +1,16 @@
+from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from microdrama.errors import MediaError
-from microdrama.finishing.intermediate import LosslessWriter
+from microdrama.finishing.intermediate import LosslessWriter, UpscaledWriter
 from microdrama.media.probe import MediaLimits
-from microdrama.media.video import read_frames
+from microdrama.media.video import FrameWriter, read_frames
+
+Writer = Callable[[Path, int, int, Fraction], FrameWriter]
 
 
 def _noise(count: int) -> list[np.ndarray]:
@@ -15,17 +19,20 @@ def _noise(count: int) -> list[np.ndarray]:
     return [rng.integers(0, 256, (96, 54, 3), dtype=np.uint8) for _ in range(count)]
 
 
-def _write(path: Path, frames: list[np.ndarray]) -> Path:
-    with LosslessWriter(path, 54, 96, 24) as writer:
+def _write(path: Path, frames: list[np.ndarray], writer_type: Writer = LosslessWriter) -> Path:
+    with writer_type(path, 54, 96, Fraction(24)) as writer:
         for frame in frames:
             writer.write(frame)
     return path
 
 
 @pytest.mark.parametrize("exact_colour", [False, True])
-def test_an_intermediate_gives_back_every_frame_bit_for_bit(tmp_path: Path, exact_colour: bool) -> None:
+@pytest.mark.parametrize("writer_type", [LosslessWriter, UpscaledWriter])
+def test_an_intermediate_gives_back_every_frame_bit_for_bit(
+    tmp_path: Path, exact_colour: bool, writer_type: Writer
+) -> None:
     frames = _noise(9)
-    back = list(read_frames(_write(tmp_path / "i.nut", frames), exact_colour=exact_colour))
+    back = list(read_frames(_write(tmp_path / "i", frames, writer_type), exact_colour=exact_colour))
     assert len(back) == len(frames)
     assert all(np.array_equal(a, b) for a, b in zip(back, frames, strict=True))
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from microdrama.errors import InputError
 from microdrama.finishing.intermediate import SUFFIX as LOSSLESS_SUFFIX
+from microdrama.finishing.intermediate import UPSCALED_SUFFIX
 from microdrama.finishing.measure import ShotStats
 from microdrama.finishing.stages.analysis import AnalysisStage
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory
@@ -74,6 +75,21 @@ EpisodeProgress = Callable[[str, int, int], None]
 # distinctive matches, a shot tries its MAX_BRIDGES nearest bridges; 10: sampled frames at least MIN_SAMPLE_GAP_S
 # apart), so old records are not read.
 RECORD_VERSION = "10"
+# The order the stages run in; the grade and its retry run beside model-upscale and detail, and finish in either
+# order, so the report lists the stages' timings in this one.
+STAGE_ORDER = (
+    "analysis",
+    "motion",
+    "face-scan",
+    "face",
+    "reframe",
+    "grade",
+    "grade-bridged",
+    "model-upscale",
+    "detail",
+    "master",
+    "join",
+)
 
 
 @dataclass(frozen=True)
@@ -383,7 +399,7 @@ class _Episode:
         items = []
         for sid in self.ids:
             base = self._key("model-upscale", sid, self.ident[sid], inputs, size)
-            items.append(ModelUpscaleItem(sid, self.state[sid].key, base + ".json", base + LOSSLESS_SUFFIX))
+            items.append(ModelUpscaleItem(sid, self.state[sid].key, base + ".json", base + UPSCALED_SUFFIX))
         self._advance("model-upscale", partial(ModelUpscaleStage, self.store_factory, settings, models_dir()), items)
 
     def match_detail(self, reference: str) -> tuple[float, dict[str, float]]:
@@ -500,7 +516,7 @@ def finish_episode(
             }
             for sid, raw_key in shots
         ],
-        "stages": run.timings,
+        "stages": {name: run.timings[name] for name in sorted(run.timings, key=STAGE_ORDER.index)},
     }
     get_logger(__name__).info("episode finished", master=master_key, shots=len(shots), reference=picked)
     return FinishResult(

@@ -51,7 +51,8 @@ def read_frames(
     path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, every: int = 1, exact_colour: bool = False
 ) -> Generator[np.ndarray]:
     """Yield upright RGB24 frames (H, W, 3) of a probed and bounded video; with `every`, only every n-th
-    frame is converted (all are still decoded: inter frames depend on each other). `exact_colour`
+    frame is converted, and decoded where the stream is intra-only (finishing's intermediates; other streams
+    decode every frame: inter frames depend on each other). `exact_colour`
     converts YUV without swscale's default bias, for pictures whose colour is worked on and kept."""
     interpolation = _EXACT_COLOUR if exact_colour else None
     info = probe_video(path, limits)
@@ -60,6 +61,7 @@ def read_frames(
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             skip = every > 1 and stream.codec_context.codec.intra_only
+            # Frame threads would hold frames back from their packets; slices give each packet's frame at once.
             stream.thread_type = "SLICE" if skip else "AUTO"
             for frame in _intra_every(container, stream, every) if skip else container.decode(stream):
                 count += 1

@@ -101,8 +101,8 @@ class StoreStage(ABC):
 
     def sample(self, key: str, stats: ShotStats, count: int) -> list[tuple[int, np.ndarray]]:
         """(index, frame) of up to `count` frames on an even stride over the shot `stats` measured, at least
-        MIN_SAMPLE_GAP_S apart; only those are decoded where the picture is an intermediate (converted, where it
-        is a take), and decoding stops after the last."""
+        MIN_SAMPLE_GAP_S apart; only those are converted (and, from an intermediate, decoded), and decoding stops
+        after the last."""
         step = max(1, stats.frames // count, round(MIN_SAMPLE_GAP_S * stats.fps))
         with (
             self.store.local_path(key, PurePosixPath(key).suffix) as src,

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from microdrama.errors import InputError
-from microdrama.finishing.intermediate import LosslessWriter
+from microdrama.finishing.intermediate import UpscaledWriter
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.stages.detail import upscale as resize
 from microdrama.finishing.template import UpscaleModel, UpscaleSection
@@ -101,7 +101,7 @@ class ModelUpscaleStage(StoreStage):
         from microdrama.models.background_writer import BackgroundWriter
 
         def open_writer(path: Path, width: int, height: int, fps: Fraction) -> BackgroundWriter:
-            return BackgroundWriter(LosslessWriter(path, width, height, fps))
+            return BackgroundWriter(UpscaledWriter(path, width, height, fps))
 
         return self.render_stream(
             item.src_key, item.dst_key, self._frames, open_writer, size=(self.settings.width, self.settings.height)
