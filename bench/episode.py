@@ -20,6 +20,7 @@ from bench import ffmpeg_chain
 from bench.footage import CleanShot, Defects, defects_for, degrade
 from bench.metrics import jitter, mean_luma, psnr, ssim, variation
 from microdrama.finishing import FinishingTemplate, FinishResult, finish_episode
+from microdrama.finishing.intermediate import SUFFIX as LOSSLESS_SUFFIX
 from microdrama.finishing.intermediate import LosslessWriter
 from microdrama.finishing.measure import delta_e2000, gray, sharpness, to_lab
 from microdrama.finishing.stages.detail import upscale
@@ -208,7 +209,10 @@ def write_takes(clip: str, shots: Sequence[CleanShot], work: Path) -> Takes:
     )
     store = LocalStore(takes.store_root)
     for shot in shots:
-        p = {"clean": takes.root / "clean" / f"{shot.name}.mkv", "raw": takes.root / "raw" / f"{shot.name}.mp4"}
+        p = {
+            "clean": takes.root / "clean" / f"{shot.name}{LOSSLESS_SUFFIX}",
+            "raw": takes.root / "raw" / f"{shot.name}.mp4",
+        }
         for path in p.values():
             path.parent.mkdir(parents=True, exist_ok=True)
         _write_inputs(shot, takes.defects[shot.name], p["clean"], p["raw"])
