@@ -1,4 +1,5 @@
 import json
+import shutil
 from functools import partial
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from microdrama.media.probe import probe_video
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
 
-from .synth import FRAMES, HEIGHT, PREFIX, WIDTH, decode, frames_of, put_clip, raw_key, scene, template
+from .synth import FRAMES, HEIGHT, PREFIX, WIDTH, decode, frames_of, moving, put_clip, raw_key, scene, template
 
 T = np.arange(FRAMES)
 LENGTHS = {"s1": FRAMES, "s2": FRAMES - 6, "s3": FRAMES + 6}
@@ -78,6 +79,26 @@ def test_rerun_redoes_nothing_and_shots_finished_side_by_side_get_identical_byte
     fresh_store, fresh = episode(tmp_path / "b", workers=3)
     assert fresh.master_key == first.master_key
     assert fresh_store.get_bytes(fresh.master_key) == store.get_bytes(first.master_key)
+
+
+def test_a_stage_whose_stored_outputs_were_expired_is_redone_and_the_master_is_the_same(tmp_path: Path) -> None:
+    # Operators may expire a stage's objects (records and intermediates together) once an episode is delivered.
+    store = LocalStore(tmp_path)
+    take = [moving(t) for t in range(FRAMES)]
+    take[11] = take[10]  # a dropped frame padded by a duplicate: the motion stage writes an intermediate
+    shots = [("s1", put_clip(store, "s1", take)), ("s2", put_clip(store, "s2", frames_of(scene(2), np.ones(FRAMES))))]
+    run = partial(
+        finish_episode, shots, template(), runner=InProcessRunner(), store_factory=lambda: store, prefix=PREFIX
+    )
+    first = run()
+    expired = store.list(f"{PREFIX}/motion/")
+    assert any(key.endswith(".nut") for key in expired)
+    shutil.rmtree(tmp_path / PREFIX / "motion")
+    again = run()
+    assert again.master_key == first.master_key
+    assert again.report["stages"]["motion"]["processed"] == 2
+    assert again.report["stages"]["master"]["processed"] == 0  # the redone intermediate has the same key
+    assert sorted(store.list(f"{PREFIX}/motion/")) == sorted(expired)
 
 
 def test_bad_shot_lists_are_refused(tmp_path: Path) -> None:
