@@ -8,6 +8,7 @@ import pytest
 
 from microdrama.errors import InputError
 from microdrama.finishing import FinishResult, finish_episode
+from microdrama.finishing.intermediate import SUFFIX as LOSSLESS_SUFFIX
 from microdrama.media.probe import probe_video
 from microdrama.runtime.stages import InProcessRunner
 from microdrama.store.local import LocalStore
@@ -92,7 +93,7 @@ def test_a_stage_whose_stored_outputs_were_expired_is_redone_and_the_master_is_t
     )
     first = run()
     expired = store.list(f"{PREFIX}/motion/")
-    assert any(key.endswith(".nut") for key in expired)
+    assert any(key.endswith(LOSSLESS_SUFFIX) for key in expired)
     shutil.rmtree(tmp_path / PREFIX / "motion")
     again = run()
     assert again.master_key == first.master_key

@@ -200,10 +200,11 @@ class GradeStage(StoreStage):
     def __init__(self, store_factory: StoreFactory, settings: GradeSection) -> None:
         super().__init__(store_factory)
         self.settings = settings
-        # The sampled frames of the shots matched to last, by what identifies them: every shot of an episode is
-        # matched to one reference, and the shots of a scene that shares nothing with it try the same nearest bridges.
+        # The sampled frames of the shots matched to last, by key: every shot of an episode is matched to one
+        # reference, and the shots of a scene that shares nothing with it try the same nearest bridges. A stage lives
+        # for one run of one episode, where a key names one picture and one template applies.
         # At most 1 + MAX_BRIDGES shots' frames: about 250 MB a worker for 1080x1920 takes.
-        self._kept: OrderedDict[tuple[str, int, DeflickerSection | None], Sampled] = OrderedDict()
+        self._kept: OrderedDict[str, Sampled] = OrderedDict()
 
     def _read(self, key: str, stats: ShotStats, deflicker: DeflickerSection | None) -> Sampled:
         """A shot's sampled frames, steadied, with their features."""
@@ -211,14 +212,13 @@ class GradeStage(StoreStage):
 
     def _matched_to(self, key: str, stats: ShotStats, deflicker: DeflickerSection | None) -> Sampled:
         """_read for a shot others are matched to: read once per worker while it is in use."""
-        ident = (key, stats.frames, deflicker)
-        if ident in self._kept:
-            self._kept.move_to_end(ident)
+        if key in self._kept:
+            self._kept.move_to_end(key)
         else:
-            self._kept[ident] = self._read(key, stats, deflicker)
+            self._kept[key] = self._read(key, stats, deflicker)
             if len(self._kept) > 1 + MAX_BRIDGES:
                 self._kept.popitem(last=False)
-        return self._kept[ident]
+        return self._kept[key]
 
     def run(self, item: GradeItem) -> GradeDecision:
         if item.reference_key is None:
