@@ -73,8 +73,9 @@ EpisodeProgress = Callable[[str, int, int], None]
 # the content held, sharpening blurs in float; 7: a cast is read only from frame pairs one cast explains,
 # above near-black; 8: a grade records the cast it measured, which bridges pass on; 9: a frame pair needs
 # distinctive matches, a shot tries its MAX_BRIDGES nearest bridges; 10: sampled frames at least MIN_SAMPLE_GAP_S
-# apart; 11: colour statistics on a grid of at most 240 rows), so old records are not read.
-RECORD_VERSION = "11"
+# apart; 11: colour statistics on a grid of at most 240 rows; 12: shots sharpened, and their detail probed, at
+# their own size before the upscale), so old records are not read.
+RECORD_VERSION = "12"
 # The order the stages run in; the grade and its retry run beside model-upscale and detail, and finish in either
 # order, so the report lists the stages' timings in this one.
 STAGE_ORDER = (

@@ -1,13 +1,24 @@
-"""Upscale, sharpen, and the detail matching that picks each shot's sharpening amount.
+"""Sharpen, upscale, and the detail matching that picks each shot's sharpening amount.
+
+A shot is sharpened at its own size, before the upscale, as every other content fix is: the
+softness of a generated take is a blur of its own pixels, one or two of them wide, which an
+unsharp mask of that radius narrows. After an 8x upscale to a 4K master the same blur spans 8-16
+master pixels, beyond the reach of a mask a few master pixels wide: sharpening there had only
+crisped the resampler's own transitions, the soft shots' edges could not be matched, and the
+benchmark's sharpness spread at 4K stayed at -47% against raw (-65% sharpened first; at 540x960
+-37% and -58%). It also works on the take's pixels, not the master's: 16x fewer for a 540x960
+take at 4K, where sharpening the master's luma had cost 6 ms a frame.
 
 The master is made in the encoder's own format: the shot is converted to BT.709 4:2:0 at
-its own size (finishing.yuv, cheap), swscale resamples the planes to the master size (about
-10x faster than resampling RGB, then converting the big picture) and only luma is sharpened,
-as ffmpeg's `unsharp` does by default: detail reads in luma, and chroma is not sharpened.
+its own size (finishing.yuv, cheap), only luma is sharpened, as ffmpeg's `unsharp` does by
+default (detail reads in luma, and chroma is not sharpened), and swscale resamples the planes
+to the master size (about 10x faster than resampling RGB, then converting the big picture).
 
-Each shot is probed at master size, on a few upscaled sample frames, as a function of the
-unsharp-mask amount, by two measures: its crispness (1 / measure.edge_width: how wide its
-strongest edges are, whatever its content) and its detail (measure.edge_strength). Each
+Each shot is probed on a few sample frames at its own size, as a function of the unsharp-mask
+amount, by two measures: its crispness (the inverse of measure.edge_width as a share of the
+picture height, taken on the sharpened picture Lanczos-upscaled 2x: how wide its strongest
+edges are, whatever its content and its size) and its detail (measure.edge_strength, itself
+normalised to the height). Each
 target is the reference shot's value at the template's base amount (the shot whose look the
 episode is matched to), or the shots' median where that is higher, since a reference picked
 for its colour may be a soft shot. Not the crispest shot's: that may be a text message
@@ -18,7 +29,8 @@ A shot is sharpened until its edges are as crisp as the target: crispness reads 
 content, so a soft shot full of texture (grass, a busy set) is sharpened although its detail
 already exceeds a plain reference's, and a plain shot in focus (a sky) is not sharpened
 toward a busy one. Where no amount up to max_sharpen brings the edges there (a blur wider
-than the unsharp mask's radius can narrow, which more amount only rings), the shot is
+than the unsharp mask's radius can narrow, which more amount only rings; or edges already
+about as crisp as the resampler draws a perfectly sharp take), the shot is
 sharpened until its detail meets the detail target instead. No shot gets less than the base
 amount, so a shot crisper than the target keeps its edges.
 """
@@ -42,8 +54,13 @@ from microdrama.finishing.yuv import plane, to_yuv420
 
 SAMPLE_FRAMES = 4
 CURVE_POINTS = 6
-# Crispness is measured on planes at most this tall: at 4K a full-size measure per amount and frame costs
-# seconds per shot, and halving a 4K plane keeps the edge widths' order (and the sharpening's effect on them).
+# Crispness is measured on a plane Lanczos-resampled to twice its size, at most CRISP_ROWS rows. Twice: the edges
+# of a shot in focus are about a pixel wide at its own size, where the 3x3 gradient's own spread swamps them (a
+# 72x128 take with hard-edged shapes read softer than a textured one). OpenCV's 8-tap Lanczos, not the master's
+# swscale: on the benchmark's episodes the 4K sharpness spread came out -65% against raw with it, -56% with
+# swscale's (at a 540x960 master -58% against -40%). At most CRISP_ROWS: on a 4K picture (a learned upscaler's
+# output) a full-size measure per amount and frame costs seconds per shot, and halving a 4K plane keeps the edge
+# widths' order (and the sharpening's effect on them).
 CRISP_ROWS = 1920
 
 
@@ -110,8 +127,9 @@ def _reach(amounts: Sequence[float], values: Sequence[float], target: float) -> 
 
 @dataclass(frozen=True)
 class DetailCurve:
-    """Detail and crispness at master size after sharpening by each amount (both increase with amount);
-    crispness is empty for a shot with too few edges to measure (a flat or dark picture)."""
+    """Detail and crispness of a shot sharpened by each amount (both increase with amount, and both are
+    normalised to the picture height, so shots of any size compare); crispness is empty for a shot with too few
+    edges to measure (a flat or dark picture)."""
 
     amounts: tuple[float, ...]
     details: tuple[float, ...]
@@ -142,20 +160,18 @@ class DetailCurve:
         )
 
 
-def _at_most(luma: np.ndarray, rows: int) -> np.ndarray:
-    """The plane area-averaged down to at most `rows` rows (itself if it is that small)."""
+def _as_measured(luma: np.ndarray) -> np.ndarray:
+    """The plane resampled to twice its height, at most CRISP_ROWS: Lanczos up, area-averaged down."""
     height, width = luma.shape
-    if height <= rows:
-        return luma
-    return np.asarray(cv2.resize(luma, (round(width * rows / height), rows), interpolation=cv2.INTER_AREA))
+    rows = min(2 * height, CRISP_ROWS)
+    method = cv2.INTER_LANCZOS4 if rows > height else cv2.INTER_AREA
+    return np.asarray(cv2.resize(luma, (round(width * rows / height), rows), interpolation=method))
 
 
 def detail_curve(planes: list[np.ndarray], amounts: np.ndarray, sigma: float) -> DetailCurve:
     """measure.edge_strength of each luma plane sharpened by each amount, averaged over the planes, and
-    crispness (1 / measure.edge_width), the median over the planes whose edges can be measured.
-
-    Measured on the real uint8 result: at 4K a Lanczos-upscaled picture's gradients are
-    around one code value, so rounding shapes the curve as much as the sharpening does.
+    crispness (thousandths of the picture height / measure.edge_width), the median over the planes whose edges
+    can be measured. Measured on the real uint8 result, rounded as the master's picture is.
     """
     details = np.zeros(len(amounts))
     crisp = []
@@ -163,9 +179,10 @@ def detail_curve(planes: list[np.ndarray], amounts: np.ndarray, sigma: float) ->
         blurred = fine_blur(y, sigma)
         sharpened = [unsharp(y, blurred, float(a)) for a in amounts]
         details += [edge_strength(p) for p in sharpened]
-        widths = [edge_width(_at_most(p, CRISP_ROWS)) for p in sharpened]
+        measured = [_as_measured(p) for p in sharpened]
+        widths = [edge_width(m) for m in measured]
         if all(w is not None for w in widths):
-            crisp.append([1.0 / w for w in widths if w is not None])
+            crisp.append([m.shape[0] / 1000 / w for m, w in zip(measured, widths, strict=True) if w is not None])
     return DetailCurve(
         amounts=tuple(float(a) for a in amounts),
         details=tuple(float(d) for d in details / len(planes)),
@@ -195,7 +212,7 @@ class DetailItem(ShotItem):
 
 
 class DetailStage(StoreStage):
-    """Probes a shot's detail at master size against the sharpening amount, on sampled frames."""
+    """Probes a shot's detail against the sharpening amount, on sampled frames at the shot's own size."""
 
     name = "detail"
 
@@ -205,7 +222,5 @@ class DetailStage(StoreStage):
 
     def run(self, item: DetailItem) -> DetailCurve:
         s = self.settings
-        frames = [frame for _, frame in self.sample(item.src_key, item.stats, SAMPLE_FRAMES)]
-        resample = Resampler(s.width, s.height, s.resampler)
-        samples = [plane(resample(to_yuv420(f)), 0) for f in frames]
+        samples = [plane(to_yuv420(frame), 0) for _, frame in self.sample(item.src_key, item.stats, SAMPLE_FRAMES)]
         return detail_curve(samples, np.linspace(0.0, s.max_sharpen, CURVE_POINTS), s.sharpen_sigma)

@@ -1,9 +1,10 @@
 """Master: the fused per-pixel pass that applies every locked decision to a shot in one decode -> encode loop.
 
 Per frame, at the shot's own size: the grade (gains or Lab map, decided across the episode),
-the conversion to BT.709 YUV, the deflicker tables (from the shot's locked flicker curve);
-then swscale resamples the planes to the master size in 4:2:0, luma is sharpened by the shot's
-matched amount, and the frame is encoded. Nothing is written in between.
+the conversion to BT.709 YUV, the deflicker tables (from the shot's locked flicker curve), luma
+sharpened by the shot's matched amount (stages.detail says why before the upscale); then swscale
+resamples the planes to the master size in 4:2:0 and the frame is encoded. Nothing is written in
+between.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def finisher(
         if curve is not None:
             deflicker(small, curve.tables(index))
         index += 1
-        big = resample(small)
-        return EncodedFrame(sharpen_luma(big, amount, upscale.sharpen_sigma), to_rgb(small))
+        sharpen_luma(small, amount, upscale.sharpen_sigma)
+        return EncodedFrame(resample(small), to_rgb(small))
 
     return finish
 
