@@ -153,7 +153,7 @@ class UpscaleSection(_Section):
         default=2.0, ge=0.0, le=4.0, description="the most any shot is sharpened to match the reference's edges"
     )
     sharpen_sigma: float = Field(
-        default=1.0, gt=0.0, le=10.0, description="unsharp-mask radius, pixels of the shot before it is upscaled"
+        default=1.0, gt=0.0, le=10.0, description="unsharp-mask radius, pixels of the shot before its master resample"
     )
     detail_match: bool = True
 
