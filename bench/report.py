@@ -208,7 +208,7 @@ def _stage_table(episodes: Sequence[EpisodeScore]) -> Table:
     return Table(
         "Where the time goes",
         "Seconds of microdrama's end-to-end run per stage (the master pass decodes, applies every decision, "
-        "resamples, sharpens and encodes; the stages before it analyse the shots and repair motion and faces; the "
+        "sharpens, resamples and encodes; the stages before it analyse the shots and repair motion and faces; the "
         "grade and its bridged retry run beside detail, so their seconds overlap) and its total; the ffmpeg chain's "
         "total on the same shots, with and without its judder repair (select, tpad, minterpolate); and the encoder "
         "alone, the same settings on the ffmpeg chain's own frames made beforehand and held in memory: the share of "
