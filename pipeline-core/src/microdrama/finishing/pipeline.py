@@ -4,7 +4,7 @@ Stage by stage across the batch: all analysed, all motion-repaired, all face-ste
 reframed (each writes a lossless intermediate only where it changes the picture); then the
 decisions, locked across the episode: every shot's grade against the reference, every
 shot's detail probed and its sharpening matched to the reference's; then the per-pixel work in one
-fused pass per shot (deflicker, grade, resample, sharpen, encode: stages.master). Each stage
+fused pass per shot (grade, deflicker, sharpen, resample, encode: stages.master). Each stage
 is set up once per worker and every shot gets the same settings. Every output key is derived from the
 content it depends on (input hashes, template sections, the reference shot, the sharpening
 amount), so a re-run finds its outputs and redoes nothing. A stage with nothing to do for a
@@ -418,7 +418,7 @@ class _Episode:
         return match_amounts(dict(zip(self.ids, curves, strict=True)), reference, settings.sharpen)
 
     def master(self, grades: dict[str, GradeDecision], amounts: dict[str, float]) -> str:
-        """The fused pass (deflicker, grade, resample, sharpen, encode) on every shot, then the join;
+        """The fused pass (grade, deflicker, sharpen, resample, encode) on every shot, then the join;
         returns the episode master's key."""
         upscale, encode, deflicker = self.template.upscale, self.template.encode, self._deflicker()
         items = []
