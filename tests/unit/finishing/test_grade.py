@@ -127,6 +127,20 @@ def test_shots_that_share_nothing_give_no_shared_cast() -> None:
     assert cast_gains(Sampled.of([_landscape(1)[:, :270]]), Sampled.of([_landscape(2)[:, :270]])) is None
 
 
+def test_a_cast_is_read_where_two_shots_meet_at_their_cut() -> None:
+    # Consecutive shots of a scene share the set only around the cut: the reference's last sampled frame and the
+    # shot's first. Their other frames show other things (a new angle), which the matching must not need.
+    scene_ = _landscape(5)
+    cast = np.array([1.1, 0.95, 0.85], np.float32)
+    elsewhere = [np.ascontiguousarray(_landscape(seed)[:, :270]) for seed in (11, 12, 13, 14, 15, 16)]
+    reference = [*elsewhere[:3], np.ascontiguousarray(scene_[:, 0:270])]
+    met = np.clip(scene_[:, 40:310].astype(np.float32) * cast, 0, 255).astype(np.uint8)
+    shot = [met, *elsewhere[3:]]
+    gains = cast_gains(Sampled.of(shot), Sampled.of(reference))
+    assert gains is not None
+    assert np.allclose(gains, 1 / cast, rtol=0.02), gains
+
+
 class CountingStore(LocalStore):
     """A local store that counts the reads of each key."""
 

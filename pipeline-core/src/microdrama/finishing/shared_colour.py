@@ -6,7 +6,9 @@ mix content with cast. Here the cast is read only where the content is the same:
 features of sampled frames of each shot are matched, a homography (RANSAC) lines the
 reference frame up with the shot frame, and colours are compared pixel by pixel where
 the two agree in luma after one overall gain (things that moved or were occluded are
-left out); a frame pair whose shared colours no single cast explains is dropped. The cast
+left out); a frame pair whose shared colours no single cast explains is dropped, and two
+shots none of whose first and last frames share regions with the other are taken to share
+nothing, their other pairs left untried. The cast
 is per-channel gain (a change of illuminant or white balance acts per channel, von Kries),
 estimated as the median per-channel log ratio over all shared pixels of all frame pairs, so
 a few bad pixels do not move it.
@@ -41,16 +43,33 @@ MIN_SHARED = 300  # shared pixels (at COMPARE_SCALE) needed to trust the estimat
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
+def _small(picture: np.ndarray) -> np.ndarray:
+    """Area-averaged in float32: averages rounded back to integers would quantise every ratio taken of them."""
+    height, width = picture.shape[:2]
+    size = (max(1, width // COMPARE_SCALE), max(1, height // COMPARE_SCALE))
+    return np.asarray(cv2.resize(picture.astype(np.float32), size, interpolation=cv2.INTER_AREA))
+
+
 @dataclass(frozen=True)
 class _Features:
+    """A sampled frame as its pairs use it: made once, though a frame is paired with every frame of another shot."""
+
     picture: np.ndarray
     points: np.ndarray
     descriptors: np.ndarray | None
+    small: np.ndarray  # the picture at COMPARE_SCALE
+    usable: np.ndarray  # where `small` is neither too dark nor clipped to carry a ratio
+
+
+def _usable(small: np.ndarray) -> np.ndarray:
+    return np.asarray((small.min(axis=-1) > MIN_LEVEL) & (small.max(axis=-1) < MAX_LEVEL))
 
 
 def _features(orb: cv2.ORB, rgb: np.ndarray) -> _Features:
     keypoints, descriptors = orb.detectAndCompute(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), None)
-    return _Features(rgb, np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2), descriptors)
+    points = np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2)
+    small = _small(rgb)
+    return _Features(rgb, points, descriptors, small, _usable(small))
 
 
 @dataclass(frozen=True)
@@ -63,13 +82,6 @@ class Sampled:
     def of(cls, pictures: Iterable[np.ndarray]) -> Sampled:
         orb = cv2.ORB.create(FEATURES)
         return cls(tuple(_features(orb, picture) for picture in pictures))
-
-
-def _small(picture: np.ndarray) -> np.ndarray:
-    """Area-averaged in float32: averages rounded back to integers would quantise every ratio taken of them."""
-    height, width = picture.shape[:2]
-    size = (max(1, width // COMPARE_SCALE), max(1, height // COMPARE_SCALE))
-    return np.asarray(cv2.resize(picture.astype(np.float32), size, interpolation=cv2.INTER_AREA))
 
 
 def _pair(shot: _Features, ref: _Features, matcher: cv2.BFMatcher) -> tuple[np.ndarray, np.ndarray] | None:
@@ -87,9 +99,8 @@ def _pair(shot: _Features, ref: _Features, matcher: cv2.BFMatcher) -> tuple[np.n
     height, width = shot.picture.shape[:2]
     warped = cv2.warpPerspective(ref.picture, homography, (width, height), flags=cv2.INTER_LINEAR)
     inside = cv2.warpPerspective(np.full((height, width), 255, np.uint8), homography, (width, height))
-    a, b = _small(shot.picture), _small(warped)
-    ok = (_small(inside) > 254.5) & (a.min(axis=-1) > MIN_LEVEL) & (b.min(axis=-1) > MIN_LEVEL)
-    ok &= (a.max(axis=-1) < MAX_LEVEL) & (b.max(axis=-1) < MAX_LEVEL)
+    a, b = shot.small, _small(warped)
+    ok = (_small(inside) > 254.5) & shot.usable & _usable(b)
     if not ok.any():
         return None
     la, lb = a @ LUMA, b @ LUMA
@@ -102,10 +113,27 @@ def _pair(shot: _Features, ref: _Features, matcher: cv2.BFMatcher) -> tuple[np.n
     return (a[ok], b[ok]) if float(spread.max()) <= MAX_SPREAD else None
 
 
+def _scouts_first(n: int, m: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The pairs (shot frame, reference frame) of n and m sampled frames: the scouts, each shot's first and last
+    frame with every frame of the other (shots of one scene meet at their cuts: on the benchmark's episodes two
+    shots shared regions in none of their pairs, or in some of these), then the rest."""
+    pairs = [(i, j) for i in range(n) for j in range(m)]
+    scouts = [(i, j) for i, j in pairs if i in (0, n - 1) or j in (0, m - 1)]
+    return scouts, [p for p in pairs if p not in scouts]
+
+
 def shared_colours(shot: Sampled, reference: Sampled) -> tuple[np.ndarray, np.ndarray]:
-    """Colours of the shot and the reference (each (n, 3) float32) at every shared pixel of every frame pair."""
+    """Colours of the shot and the reference (each (n, 3) float32) at every shared pixel of every frame pair.
+    Two shots none of whose scout pairs share regions are taken to share nothing: a shot of another scene costs
+    under half the matching (an episode has many such shots, and each tries bridges through other shots too)."""
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
-    found = [p for s in shot.frames for r in reference.frames if (p := _pair(s, r, matcher)) is not None]
+
+    def shared(pairs: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [p for i, j in pairs if (p := _pair(shot.frames[i], reference.frames[j], matcher)) is not None]
+
+    scouts, rest = _scouts_first(len(shot.frames), len(reference.frames))
+    found = shared(scouts)
+    found += shared(rest) if found else []
     if not found:
         empty = np.empty((0, 3), np.float32)
         return empty, empty
