@@ -126,7 +126,7 @@ def _colour(rgb: np.ndarray) -> np.ndarray:
 def _motion_rebuild(frames: np.ndarray, dropped: tuple[int, ...], fps: Fraction) -> dict[int, np.ndarray]:
     """The dropped frames as the motion stage rebuilds them from the shot with each drop shown as a duplicate."""
     juddered = [frames[k - 1] if k in dropped else frame for k, frame in enumerate(frames)]
-    plan = plan_retiming(find_judder(measure_motion(juddered)), fps)
+    plan = plan_retiming(find_judder(measure_motion(map(gray, juddered))), fps)
     return {k: frame for k, frame in enumerate(retime(juddered, plan)) if k in dropped}
 
 

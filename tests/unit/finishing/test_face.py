@@ -9,8 +9,7 @@ import numpy as np
 from skimage import data as skimage_data
 
 from microdrama.finishing.measure import edge_strength, gray
-from microdrama.finishing.stages.analysis import AnalysisStage
-from microdrama.finishing.stages.base import ShotItem
+from microdrama.finishing.stages.analysis import AnalysisItem, AnalysisStage
 from microdrama.finishing.stages.face import (
     DETECT_EVERY,
     FaceCorrector,
@@ -106,7 +105,8 @@ def test_a_flickering_face_is_steadied_and_nothing_outside_it_changes(tmp_path: 
     key = put(store, "face", [relit(still, weight, g) for g in flicker])
     runner, settings = InProcessRunner(), FaceSettings()
 
-    stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("face", key, f"{PREFIX}/a.json")])[0]
+    analysed = AnalysisItem("face", key, f"{PREFIX}/a.json", False)
+    stats = runner.map(partial(AnalysisStage, store_factory), [analysed])[0].stats
     scanned = FaceScanItem("face", key, f"{PREFIX}/f.json", stats.frames)
     scan = runner.map(partial(FaceScanStage, store_factory, settings), [scanned])[0]
     item = FacePassItem("face", key, f"{PREFIX}/p.json", f"{PREFIX}/p.mkv", stats, scan, None)

@@ -10,8 +10,7 @@ import pytest
 from microdrama.errors import InputError
 from microdrama.finishing import FinishingTemplate, FinishResult, finish_episode
 from microdrama.finishing.shared_colour import Sampled, cast_gains
-from microdrama.finishing.stages.analysis import AnalysisStage
-from microdrama.finishing.stages.base import ShotItem
+from microdrama.finishing.stages.analysis import AnalysisItem, AnalysisStage
 from microdrama.finishing.stages.grade import GradeItem, GradeStage, LabProfile, correction
 from microdrama.finishing.template import GradeSection
 from microdrama.runtime.stages import InProcessRunner
@@ -168,8 +167,8 @@ def test_the_reference_is_read_once_however_many_shots_are_matched_to_it(tmp_pat
     }
     keys = {name: put_clip(store, name, frames_of(picture, steady)) for name, picture in shots.items()}
     runner = InProcessRunner()
-    analysed = [ShotItem(name, key, f"{PREFIX}/{name}.json") for name, key in keys.items()]
-    stats = dict(zip(keys, runner.map(partial(AnalysisStage, factory), analysed), strict=True))
+    analysed = [AnalysisItem(name, key, f"{PREFIX}/{name}.json", False) for name, key in keys.items()]
+    stats = {name: a.stats for name, a in zip(keys, runner.map(partial(AnalysisStage, factory), analysed), strict=True)}
     items = [
         GradeItem(
             name,

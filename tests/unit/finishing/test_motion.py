@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from microdrama.finishing.measure import gray
-from microdrama.finishing.stages.analysis import AnalysisStage
-from microdrama.finishing.stages.base import Rendered, ShotItem
+from microdrama.finishing.stages.analysis import AnalysisItem, AnalysisStage
+from microdrama.finishing.stages.base import Rendered
 from microdrama.finishing.stages.motion import MotionItem, MotionStage, find_judder, measure_motion, plan_retiming
 from microdrama.media.video import read_frames
 from microdrama.runtime.stages import InProcessRunner
@@ -45,8 +45,10 @@ def through_stage(
     store = store_factory()
     key = put_clip(store, "take", frames)
     runner = InProcessRunner()
-    stats = runner.map(partial(AnalysisStage, store_factory), [ShotItem("take", key, f"{PREFIX}/a.json")])[0]
-    item = MotionItem("take", key, f"{PREFIX}/m.json", f"{PREFIX}/m.mkv", stats, fps, repair)
+    analysed = runner.map(partial(AnalysisStage, store_factory), [AnalysisItem("take", key, f"{PREFIX}/a.json", True)])
+    item = MotionItem(
+        "take", key, f"{PREFIX}/m.json", f"{PREFIX}/m.mkv", analysed[0].stats, analysed[0].motion, fps, repair
+    )
     out = runner.map(partial(MotionStage, store_factory), [item])[0]
     return decode(store, key, exact_colour=True), decode(store, out.key), out, key
 
@@ -86,14 +88,14 @@ def test_24_to_30_fps_keeps_the_duration_and_moves_smoothly(tmp_path: Path) -> N
 
 def test_a_cut_is_not_mistaken_for_a_dropped_frame() -> None:
     frames = [moving(t, pan=PAN) for t in range(12)] + [moving(t, seed=7, pan=PAN) for t in range(12)]
-    judder = find_judder(measure_motion(frames))
+    judder = find_judder(measure_motion(map(gray, frames)))
     assert judder.cut.nonzero()[0].tolist() == [12]
     assert not judder.missing.any() and not judder.duplicate.any()
 
 
 def test_a_still_shot_has_no_judder() -> None:
     frames = [moving(0.0)] * 6 + [moving(0.0) // 2 + 60] * 6
-    judder = find_judder(measure_motion(frames))
+    judder = find_judder(measure_motion(map(gray, frames)))
     assert not (judder.duplicate.any() or judder.missing.any())
 
 
@@ -105,7 +107,7 @@ def test_a_still_shot_has_no_judder() -> None:
 def test_genuine_irregular_motion_is_not_retimed(position: Callable[[int], float]) -> None:
     # Every frame is there, but the step changes from frame to frame: nothing is missing or held.
     frames = [moving(position(k), pan=(1.5, 0.5)) for k in range(FRAMES)]
-    judder = find_judder(measure_motion(frames))
+    judder = find_judder(measure_motion(map(gray, frames)))
     assert not (judder.duplicate.any() or judder.missing.any()), (judder.duplicate, judder.missing)
     assert plan_retiming(judder, Fraction(24)).identity
 
@@ -122,7 +124,7 @@ def test_real_footage_with_flicker_is_not_retimed(shared_data: Path) -> None:
         gain = 1 + 0.06 * np.sin(2 * np.pi * index / 5.3) + rng.normal(0, 0.02)
         small = cv2.resize(np.ascontiguousarray(rgb[:, left : width - left]), (270, 480), interpolation=cv2.INTER_AREA)
         frames.append(np.clip(np.rint(small * gain), 0, 255).astype(np.uint8))
-    judder = find_judder(measure_motion(frames))
+    judder = find_judder(measure_motion(map(gray, frames)))
     assert not (judder.duplicate.any() or judder.missing.any()), (judder.duplicate, judder.missing)
     assert plan_retiming(judder, Fraction(30000, 1001)).identity
 
@@ -132,7 +134,7 @@ def test_a_duplicate_in_a_slow_drift_is_found_by_its_plain_difference_and_rebuil
     truth = [moving(0.2 * t, pan=PAN) for t in range(FRAMES)]
     take = list(truth)
     take[DROPPED] = take[DROPPED - 1]
-    judder = find_judder(measure_motion(take))
+    judder = find_judder(measure_motion(map(gray, take)))
     assert judder.duplicate.nonzero()[0].tolist() == [DROPPED]
     source, out, _, _ = through_stage(tmp_path, take)
     # Luma, as the benchmark measures: the 4:2:0 take lost the truth's chroma detail before any stage ran,
@@ -157,7 +159,7 @@ def test_a_duplicate_in_a_grainy_creep_is_rebuilt_alone(tmp_path: Path) -> None:
 def test_a_held_frame_in_steady_motion_becomes_a_brief_slow_down() -> None:
     # The generator showed frame 11 twice and lost nothing: the motion after it is one ordinary step.
     take = [moving(t, pan=PAN) for t in range(DROPPED + 1)] + [moving(t, pan=PAN) for t in range(DROPPED, FRAMES - 1)]
-    judder = find_judder(measure_motion(take))
+    judder = find_judder(measure_motion(map(gray, take)))
     assert judder.duplicate.nonzero()[0].tolist() == [DROPPED + 1] and not judder.missing.any()
     plan = plan_retiming(judder, Fraction(24))
     assert sum(s > 0 for _, _, s in plan.picks) > 1  # the stall is spread over its neighbours, not one jerk

@@ -33,15 +33,19 @@ def gray(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
 
 
+def shrunk(picture: np.ndarray, side: int) -> np.ndarray:
+    """The picture scaled down (area average) so its longer side is at most `side`."""
+    height, width = picture.shape[:2]
+    scale = min(1.0, side / max(height, width))
+    if scale == 1.0:
+        return picture
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(cv2.resize(picture, size, interpolation=cv2.INTER_AREA))
+
+
 def small_luma(rgb: np.ndarray, side: int) -> np.ndarray:
     """Luma scaled down (area average) so its longer side is at most `side`: for motion estimates."""
-    height, width = rgb.shape[:2]
-    scale = min(1.0, side / max(height, width))
-    luma = gray(rgb)
-    if scale == 1.0:
-        return luma
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA))
+    return shrunk(gray(rgb), side)
 
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ from microdrama.errors import InputError
 from microdrama.finishing.intermediate import SUFFIX as LOSSLESS_SUFFIX
 from microdrama.finishing.intermediate import UPSCALED_SUFFIX
 from microdrama.finishing.measure import ShotStats
-from microdrama.finishing.stages.analysis import AnalysisStage
+from microdrama.finishing.stages.analysis import Analysis, AnalysisItem, AnalysisStage
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory
 from microdrama.finishing.stages.detail import DetailCurve, DetailItem, DetailStage, match_amounts
 from microdrama.finishing.stages.face import (
@@ -74,8 +74,9 @@ EpisodeProgress = Callable[[str, int, int], None]
 # above near-black; 8: a grade records the cast it measured, which bridges pass on; 9: a frame pair needs
 # distinctive matches, a shot tries its MAX_BRIDGES nearest bridges; 10: sampled frames at least MIN_SAMPLE_GAP_S
 # apart; 11: colour statistics on a grid of at most 240 rows; 12: shots sharpened, and their detail probed, at
-# their own size before the upscale), so old records are not read.
-RECORD_VERSION = "12"
+# their own size before the upscale; 13: analysis records hold the shot's motion, measured on the decoder's luma),
+# so old records are not read.
+RECORD_VERSION = "13"
 # The order the stages run in; the grade and its retry run beside model-upscale and detail, and finish in either
 # order, so the report lists the stages' timings in this one.
 STAGE_ORDER = (
@@ -184,9 +185,16 @@ class _Episode:
         self.timings: dict[str, dict[str, float]] = {}
         # ident: what identifies each shot's current picture: the raw take's hash, then each output's key.
         self.ident = {shot_id: _content(self.store, key) for shot_id, key in shots}
-        items = [ShotItem(sid, key, self._key("analysis", sid, self.ident[sid]) + ".json") for sid, key in shots]
-        stats = self._run("analysis", partial(AnalysisStage, store_factory), items, ShotStats.from_json)
-        self.raw: dict[str, ShotStats] = dict(zip(self.ids, stats, strict=True))
+        motion = template.motion.enabled
+        items = [
+            AnalysisItem(sid, key, self._key("analysis", sid, self.ident[sid], str(motion)) + ".json", motion)
+            for sid, key in shots
+        ]
+        analysed: list[Analysis] = self._run(
+            "analysis", partial(AnalysisStage, store_factory), items, Analysis.from_json
+        )
+        self.raw: dict[str, ShotStats] = {sid: a.stats for sid, a in zip(self.ids, analysed, strict=True)}
+        self.motion_profiles = {sid: a.motion for sid, a in zip(self.ids, analysed, strict=True)}
         self.state = {sid: Rendered(key=key, stats=self.raw[sid]) for sid, key in shots}
 
     def _key(self, stage: str, shot_id: str, *inputs: str) -> str:
@@ -251,6 +259,8 @@ class _Episode:
         for sid, shot_rate in zip(self.ids, rates, strict=True):
             target = None if shot_rate == rate else rate
             base = self._key("motion", sid, self.ident[sid], canonical_json(settings), str(target))
+            profile = self.motion_profiles[sid]
+            assert profile is not None  # analysed with motion whenever motion is enabled
             items.append(
                 MotionItem(
                     sid,
@@ -258,6 +268,7 @@ class _Episode:
                     base + ".json",
                     base + LOSSLESS_SUFFIX,
                     self.state[sid].stats,
+                    profile,
                     target,
                     settings.repair_judder,
                 )

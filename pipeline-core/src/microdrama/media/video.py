@@ -47,14 +47,8 @@ def _intra_every(
         index += 1
 
 
-def read_frames(
-    path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, every: int = 1, exact_colour: bool = False
-) -> Generator[np.ndarray]:
-    """Yield upright RGB24 frames (H, W, 3) of a probed and bounded video; with `every`, only every n-th
-    frame is converted, and decoded where the stream is intra-only (finishing's intermediates; other streams
-    decode every frame: inter frames depend on each other). `exact_colour`
-    converts YUV without swscale's default bias, for pictures whose colour is worked on and kept."""
-    interpolation = _EXACT_COLOUR if exact_colour else None
+def _decoded(path: Path | str, limits: MediaLimits, every: int) -> Generator[tuple[av.VideoFrame, int]]:
+    """(frame, display rotation) of every `every`-th frame of a probed and bounded video (see read_frames)."""
     info = probe_video(path, limits)
     count = 0
     try:
@@ -68,9 +62,33 @@ def read_frames(
                 if count > limits.max_frames:
                     raise MediaError(f"more than {limits.max_frames} frames", file=str(path))
                 if frame is not None and (count - 1) % every == 0:
-                    yield _upright(frame.to_ndarray(format="rgb24", interpolation=interpolation), info.rotation)
+                    yield frame, info.rotation
     except av.FFmpegError as exc:
         raise MediaError(f"decode failed at frame {count} ({exc})", file=str(path)) from exc
+
+
+def _rgb(frame: av.VideoFrame, exact_colour: bool) -> np.ndarray:
+    return frame.to_ndarray(format="rgb24", interpolation=_EXACT_COLOUR if exact_colour else None)
+
+
+def read_frames(
+    path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, every: int = 1, exact_colour: bool = False
+) -> Generator[np.ndarray]:
+    """Yield upright RGB24 frames (H, W, 3) of a probed and bounded video; with `every`, only every n-th
+    frame is converted, and decoded where the stream is intra-only (finishing's intermediates; other streams
+    decode every frame: inter frames depend on each other). `exact_colour`
+    converts YUV without swscale's default bias, for pictures whose colour is worked on and kept."""
+    for frame, rotation in _decoded(path, limits, every):
+        yield _upright(_rgb(frame, exact_colour), rotation)
+
+
+def read_frames_and_luma(
+    path: Path | str, limits: MediaLimits = DEFAULT_LIMITS, exact_colour: bool = False
+) -> Generator[tuple[np.ndarray, np.ndarray]]:
+    """read_frames' frames, each with its luma as the decoder has it (H, W uint8, upright): one decode serves
+    measures of colour and of motion, and the luma costs no conversion from RGB."""
+    for frame, rotation in _decoded(path, limits, 1):
+        yield _upright(_rgb(frame, exact_colour), rotation), _upright(frame.to_ndarray(format="gray"), rotation)
 
 
 def read_video(path: Path | str, limits: MediaLimits = DEFAULT_LIMITS) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Motion: judder repair and frame-rate conversion by motion-compensated interpolation.
 
-Detection. Each pair of neighbouring frames is measured on a small luma copy, brought to
+Detection. Each pair of neighbouring frames is measured (by the analysis pass, which decodes
+the shot anyway) on a small copy of the decoder's luma, brought to
 the previous frame's mean brightness first (so flicker does not read as motion): mean
 absolute difference, mean Farneback optical-flow magnitude, and the difference left after
 warping along the flow. Against the median of the frames around it, a frame is
@@ -42,16 +43,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import PurePosixPath
+from typing import Any
 
 import cv2
 import numpy as np
 
 from microdrama.finishing.intermediate import LosslessWriter
-from microdrama.finishing.measure import ShotStats, small_luma
+from microdrama.finishing.measure import ShotStats, shrunk, small_luma
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreStage
 from microdrama.logs import get_logger
-from microdrama.media.video import read_frames
 
 DETECT_SIDE = 240  # detection flow runs on luma scaled so its longer side is at most this
 FLOW_SIDE = 1024  # interpolation flow likewise: a 540x960 shot gets full-resolution flow
@@ -96,31 +96,53 @@ class MotionProfile:
     def __len__(self) -> int:
         return len(self.flow)
 
+    def to_json(self) -> dict[str, Any]:
+        return {"diff": self.diff.tolist(), "flow": self.flow.tolist(), "residual": self.residual.tolist()}
 
-def measure_motion(frames: Iterable[np.ndarray]) -> MotionProfile:
-    """One pass over a shot, keeping only the previous small luma."""
-    rows: list[tuple[float, float, float]] = []
-    prev: np.ndarray | None = None
-    for rgb in frames:
-        small = small_luma(rgb, DETECT_SIDE)
-        if prev is not None:
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> MotionProfile:
+        diff, flow, residual = (np.array(doc[k], np.float64) for k in ("diff", "flow", "residual"))
+        return cls(diff=diff, flow=flow, residual=residual)
+
+
+class MotionMeter:
+    """Measures a shot's motion as its luma frames go by, keeping only the previous small luma: the analysis
+    pass feeds it beside the colour statistics, so a shot is decoded once for both."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[float, float, float]] = []
+        self._prev: np.ndarray | None = None
+
+    def add(self, luma: np.ndarray) -> None:
+        small = shrunk(luma, DETECT_SIDE)
+        prev = self._prev
+        if prev is None:
+            self._rows.append((0.0, 0.0, 0.0))
+        else:
             # Flicker changes brightness, not position: matched out, it makes no flow.
             small = cv2.convertScaleAbs(small, alpha=float(prev.mean()) / max(float(small.mean()), 1.0))
-        if prev is None:
-            rows.append((0.0, 0.0, 0.0))
-        else:
             flow = _flow(prev, small, 3, 11, 2)
             grid = np.indices(small.shape, np.float32)[::-1].transpose(1, 2, 0)
-            rows.append(
+            self._rows.append(
                 (
                     float(cv2.absdiff(prev, small).mean()),
                     float(np.hypot(flow[..., 0], flow[..., 1]).mean()) * 1000 / max(small.shape),
                     float(cv2.absdiff(prev, _warp(small, grid + flow)).mean()),
                 )
             )
-        prev = small
-    diff, flow, residual = np.array(rows).T
-    return MotionProfile(diff=diff, flow=flow, residual=residual)
+        self._prev = small
+
+    def result(self) -> MotionProfile:
+        diff, flow, residual = np.array(self._rows).reshape(-1, 3).T
+        return MotionProfile(diff=diff, flow=flow, residual=residual)
+
+
+def measure_motion(lumas: Iterable[np.ndarray]) -> MotionProfile:
+    """The motion of a shot given as luma frames (H, W uint8)."""
+    meter = MotionMeter()
+    for luma in lumas:
+        meter.add(luma)
+    return meter.result()
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,6 +333,7 @@ def retime(frames: Iterable[np.ndarray], plan: Retiming) -> Iterator[np.ndarray]
 class MotionItem(ShotItem):
     dst_key: str
     stats: ShotStats
+    profile: MotionProfile  # measured by the analysis pass
     fps: Fraction | None  # the rate to convert to; None keeps the shot's
     repair: bool
 
@@ -321,8 +344,7 @@ class MotionStage(StoreStage):
     def run(self, item: MotionItem) -> Rendered:
         if not item.repair and item.fps is None:
             return Rendered(key=item.src_key, stats=item.stats)
-        with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
-            judder = find_judder(measure_motion(read_frames(src)))
+        judder = find_judder(item.profile)
         if not item.repair:
             judder = judder.cuts_only()
         plan = plan_retiming(judder, item.stats.fps, item.fps)
