@@ -74,8 +74,8 @@ EpisodeProgress = Callable[[str, int, int], None]
 # above near-black; 8: a grade records the cast it measured, which bridges pass on; 9: a frame pair needs
 # distinctive matches, a shot tries its MAX_BRIDGES nearest bridges; 10: sampled frames at least MIN_SAMPLE_GAP_S
 # apart; 11: colour statistics on a grid of at most 240 rows; 12: shots sharpened, and their detail probed, at
-# their own size before the upscale; 13: analysis records hold the shot's motion, measured on the decoder's luma),
-# so old records are not read.
+# their own size before the upscale; 13: analysis records hold the shot's motion, measured on the decoder's luma,
+# and a cast is read from half the frame pairs where enough of them share regions), so old records are not read.
 RECORD_VERSION = "13"
 # The order the stages run in; the grade and its retry run beside model-upscale and detail, and finish in either
 # order, so the report lists the stages' timings in this one.
