@@ -6,11 +6,12 @@ mix content with cast. Here the cast is read only where the content is the same:
 features of sampled frames of each shot are matched, a homography (RANSAC) lines the
 reference frame up with the shot frame, and colours are compared pixel by pixel where
 the two agree in luma after one overall gain (things that moved or were occluded are
-left out); a frame pair whose shared colours no single cast explains is dropped, and two
-shots none of whose first and last frames share regions with the other are taken to share
-nothing, their other pairs left untried. The cast
+left out); a frame pair whose shared colours no single cast explains is dropped. Half the
+frame pairs, spread evenly, are read first: where none shares regions the shots are taken
+to share nothing, where many do they are enough, and only in between is the other half
+read too. The cast
 is per-channel gain (a change of illuminant or white balance acts per channel, von Kries),
-estimated as the median per-channel log ratio over all shared pixels of all frame pairs, so
+estimated as the median per-channel log ratio over all shared pixels of the pairs read, so
 a few bad pixels do not move it.
 """
 
