@@ -21,6 +21,7 @@ from microdrama.finishing.stages.face import (
     FaceSettings,
     face_look,
     face_mask,
+    load_detector,
     reference_look,
     scan_faces,
 )
@@ -34,6 +35,11 @@ FRAMES = 24
 WIDTH, HEIGHT, TOP = 160, 224, 16
 # The astronaut's face in the portrait scaled to 256x256 (the cascade finds x 86, y 31, 53 px square).
 FACE_X, FACE_Y, FACE_SIDE = 86, 31, 53
+
+
+def scanned(frames: list[np.ndarray]) -> FaceScan:
+    """A shot's faces as the scan stage finds them: detected every DETECT_EVERY-th frame, measured on every one."""
+    return scan_faces(load_detector(), frames[::DETECT_EVERY], len(frames), iter(frames), FaceSettings())
 
 
 def portrait() -> np.ndarray:
@@ -72,7 +78,7 @@ def test_a_moving_face_is_followed_through_frames_the_detector_misses() -> None:
     missed = [10, 11, 12]
     for i in missed:  # motion blur the cascade cannot see through
         frames[i] = np.asarray(cv2.GaussianBlur(frames[i], (0, 0), 6))
-    scan = scan_faces(frames[::DETECT_EVERY], len(frames), iter(frames), FaceSettings())
+    scan = scanned(frames)
 
     assert len(scan.tracks) == 1
     assert (scan.tracks[0].start, scan.tracks[0].stop) == (0, FRAMES)
@@ -107,8 +113,8 @@ def test_a_flickering_face_is_steadied_and_nothing_outside_it_changes(tmp_path: 
 
     analysed = AnalysisItem("face", key, f"{PREFIX}/a.json", False)
     stats = runner.map(partial(AnalysisStage, store_factory), [analysed])[0].stats
-    scanned = FaceScanItem("face", key, f"{PREFIX}/f.json", stats.frames)
-    scan = runner.map(partial(FaceScanStage, store_factory, settings), [scanned])[0]
+    scan_item = FaceScanItem("face", key, f"{PREFIX}/f.json", stats.frames)
+    scan = runner.map(partial(FaceScanStage, store_factory, settings), [scan_item])[0]
     item = FacePassItem("face", key, f"{PREFIX}/p.json", f"{PREFIX}/p.mkv", stats, scan, None)
     out = runner.map(partial(FacePassStage, store_factory, settings), [item])[0]
     with store.local_path(key, ".mp4") as src, store.local_path(out.key, ".mkv") as dst:
@@ -134,7 +140,7 @@ def test_a_face_exposed_differently_in_another_shot_is_pulled_to_the_reference()
     reference = [still] * 8
     dim = [relit(still, weight, 0.8)] * 8
     shots = {"ref": reference, "dim": dim}
-    scans = {name: scan_faces(f[::DETECT_EVERY], len(f), iter(f), FaceSettings()) for name, f in shots.items()}
+    scans = {name: scanned(f) for name, f in shots.items()}
     ref_look = face_look(scans["ref"])
     settings = FaceSettings(reference_strength=1.0)
 
@@ -144,7 +150,7 @@ def test_a_face_exposed_differently_in_another_shot_is_pulled_to_the_reference()
     assert abs(face_luma(fixed, weight).mean() - ref_luma) < 0.25 * (ref_luma - dim_luma)
     # Light over the whole frame is deflicker's and grade's business: the face pass leaves it alone.
     darker = [np.asarray(np.rint(still * 0.8).astype(np.uint8))] * 8
-    whole = scan_faces(darker[::DETECT_EVERY], len(darker), iter(darker), FaceSettings())
+    whole = scanned(darker)
     assert np.abs(FaceCorrector(whole, ref_look, settings)(darker[0]).astype(int) - darker[0]).max() <= 3
 
 
@@ -155,7 +161,7 @@ def test_by_default_a_face_seen_against_another_background_keeps_its_look() -> N
     weight = face_weight(32)
     darker_behind = np.asarray(np.rint(still * (weight + (1 - weight) * 0.6)).astype(np.uint8))
     shots = {"bright": [still] * 8, "dark": [darker_behind] * 8}
-    scans = {name: scan_faces(f[::DETECT_EVERY], len(f), iter(f), FaceSettings()) for name, f in shots.items()}
+    scans = {name: scanned(f) for name, f in shots.items()}
     looks = {name: face_look(scan) for name, scan in scans.items()}
     assert all(look is not None for look in looks.values())
     reference = reference_look(looks, None)
@@ -169,7 +175,7 @@ def test_a_face_gone_soft_on_a_few_frames_gets_its_detail_back() -> None:
     weight = face_weight(32)
     soft = np.asarray(np.rint(still * (1 - weight) + cv2.GaussianBlur(still, (0, 0), 1.0) * weight).astype(np.uint8))
     frames = [soft if i in (6, 7, 18) else still for i in range(FRAMES)]
-    scan = scan_faces(frames[::DETECT_EVERY], len(frames), iter(frames), FaceSettings())
+    scan = scanned(frames)
     correct = FaceCorrector(scan, None, FaceSettings())
     fixed = [correct(frame) for frame in frames]
     rows, cols = (slice(int(a.min()), int(a.max())) for a in np.nonzero(weight[..., 0] > 0.9))
