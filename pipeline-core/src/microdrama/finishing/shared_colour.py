@@ -124,9 +124,10 @@ def _first_half(n: int, m: int) -> tuple[list[tuple[int, int]], list[tuple[int, 
     over the pairs (every frame of each shot with every other frame of the other) and the two where the shots
     would meet at a cut (the shot's first frame with the other's last, its last with the other's first); then
     the rest."""
+    cut = ((0, m - 1), (n - 1, 0))
     pairs = [(i, j) for i in range(n) for j in range(m)]
-    first = [(i, j) for i, j in pairs if (i + j) % 2 == 0 or (i, j) in ((0, m - 1), (n - 1, 0))]
-    return first, [p for p in pairs if p not in first]
+    first = [(i + j) % 2 == 0 or (i, j) in cut for i, j in pairs]
+    return [p for p, f in zip(pairs, first, strict=True) if f], [p for p, f in zip(pairs, first, strict=True) if not f]
 
 
 def shared_colours(shot: Sampled, reference: Sampled) -> tuple[np.ndarray, np.ndarray]:
