@@ -140,6 +140,24 @@ def test_a_cast_is_read_where_two_shots_meet_at_their_cut() -> None:
     assert np.allclose(gains, 1 / cast, rtol=0.02), gains
 
 
+def test_a_cast_is_read_where_the_shared_set_sits_beside_a_busy_patch() -> None:
+    # A high-contrast pattern (a checked shirt, a sign) beside the set holds the frame's strongest corners: the
+    # quick first match of a few of each frame's features must still find the set.
+    def busy(seed: int, width: int) -> np.ndarray:
+        checks = np.random.default_rng(seed).integers(0, 2, (51, width // 6 + 1)) * 200 + 25
+        return np.repeat(np.repeat(checks, 6, 0), 6, 1)[:300, :width, None].repeat(3, 2).astype(np.uint8)
+
+    scene_ = _landscape(5)
+    cast = np.array([1.1, 0.95, 0.85], np.float32)
+    reference = scene_[:, 0:270].copy()
+    reference[:, 180:] = busy(1, 90)
+    shot = np.clip(scene_[:, 40:310].astype(np.float32) * cast, 0, 255).astype(np.uint8)
+    shot[:, 150:] = busy(2, 120)
+    gains = cast_gains(Sampled.of([shot]), Sampled.of([reference]))
+    assert gains is not None
+    assert np.allclose(gains, 1 / cast, rtol=0.02), gains
+
+
 class CountingStore(LocalStore):
     """A local store that counts the reads of each key."""
 
