@@ -15,7 +15,7 @@ from av.video.frame import PictureType
 from av.video.reformatter import Interpolation
 
 from microdrama.errors import MediaError
-from microdrama.media.probe import DEFAULT_LIMITS, MediaLimits, probe_video
+from microdrama.media.probe import DEFAULT_LIMITS, MediaLimits, open_video
 
 # AVCOL_* values for BT.709 primaries, transfer and matrix; range 1 = limited (MPEG).
 _BT709 = 1
@@ -48,11 +48,10 @@ def _intra_every(
 
 
 def _decoded(path: Path | str, limits: MediaLimits, every: int) -> Generator[tuple[av.VideoFrame, int]]:
-    """(frame, display rotation) of every `every`-th frame of a probed and bounded video (see read_frames)."""
-    info = probe_video(path, limits)
+    """(frame, display rotation) of every `every`-th frame of a bounded video (see read_frames)."""
     count = 0
     try:
-        with av.open(str(path)) as container:
+        with open_video(path, limits) as container:
             stream = container.streams.video[0]
             skip = every > 1 and stream.codec_context.codec.intra_only
             # Frame threads would hold frames back from their packets; slices give each packet's frame at once.
@@ -62,9 +61,12 @@ def _decoded(path: Path | str, limits: MediaLimits, every: int) -> Generator[tup
                 if count > limits.max_frames:
                     raise MediaError(f"more than {limits.max_frames} frames", file=str(path))
                 if frame is not None and (count - 1) % every == 0:
-                    yield frame, info.rotation
+                    # The decoder puts the stream's display matrix on every frame it makes.
+                    yield frame, int(frame.rotation or 0)
     except av.FFmpegError as exc:
         raise MediaError(f"decode failed at frame {count} ({exc})", file=str(path)) from exc
+    if count == 0:
+        raise MediaError("video stream holds no decodable frame", file=str(path))
 
 
 def _rgb(frame: av.VideoFrame, exact_colour: bool) -> np.ndarray:
