@@ -3,12 +3,12 @@
 Shots of one scene show the same things (a sky, a set, a character) from other angles and
 at other times; a shot's content differs from the reference's, so its overall statistics
 mix content with cast. Here the cast is read only where the content is the same: ORB
-features of sampled frames of each shot are matched (first a few hundred of each frame's
-strongest, which rule out most frame pairs that share nothing at a small part of the cost), a
-homography (RANSAC) lines the reference frame up with the shot frame, and colours are
-compared pixel by pixel where the two agree in luma after one overall gain (things that
-moved or were occluded are left out); a frame pair whose shared colours no single cast
-explains is dropped. Half the frame pairs, spread evenly, are read first: where none
+features of sampled frames of each shot are matched (first 200 of each frame's, its
+strongest spread over the frame, which rule out most frame pairs that share nothing at a
+small part of the cost), a homography (RANSAC) lines the reference frame up with the
+shot frame, and colours are compared pixel by pixel where the two agree in luma after one
+overall gain (things that moved or were occluded are left out); a frame pair whose shared
+colours no single cast explains is dropped. Half the frame pairs, spread evenly, are read first: where none
 shares regions the shots are taken to share nothing, where many do they are enough, and
 only in between is the other half read too. The cast is per-channel gain (a change of
 illuminant or white balance acts per channel, von Kries), estimated as the median
@@ -33,7 +33,7 @@ MIN_MATCHES, MIN_INLIERS = 20, 25  # distinctive matches / matches kept by RANSA
 DISTINCT_BITS = 48
 # A frame pair is first matched on PRESCREEN_FEATURES of each frame's features, and only with PRESCREEN_MATCHES
 # distinctive matches among those on all of them: matching costs the product of the two frames' feature counts, so
-# this costs 2-10% of a full match (1500 to 600 features). The features are each cell's strongest in turn on a
+# this costs 2-11% of a full match (1500 to 600 features). The features are each cell's strongest in turn on a
 # PRESCREEN_GRID x PRESCREEN_GRID grid, not the frame's strongest: a busy patch (a patterned shirt, a sign) can hold
 # every one of those, and a shared set beside it had none among them (a test). On the benchmark's episodes (270x480
 # and 540x960 takes, 1702 frame pairs) every pair that shared regions had 5 or more such matches; 72-75% of the pairs
