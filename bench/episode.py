@@ -39,6 +39,9 @@ ARMS = ("raw", "lanczos", "microdrama", "ffmpeg")
 # the same share of the picture at any master size (at 4K, 8x averaging had let edge detail into every arm's figure).
 COLOUR_ROWS = 240
 SSIM_EVERY, DETAIL_EVERY = 4, 4
+# The two arms the speed target compares run this many times each, taking turns, and the faster run counts: on a
+# machine shared with other work, a burst of load then slows one run of each arm, not the only run of one.
+TURNS = 2
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -223,15 +226,16 @@ def write_takes(clip: str, shots: Sequence[CleanShot], work: Path) -> Takes:
     return takes
 
 
-def finish_takes(takes: Takes, template: FinishingTemplate) -> tuple[float, FinishResult]:
-    """microdrama's wall seconds and result, the takes finished as one episode matched to its first shot."""
+def finish_takes(takes: Takes, template: FinishingTemplate, turn: int = 1) -> tuple[float, FinishResult]:
+    """microdrama's wall seconds and result, the takes finished as one episode matched to its first shot; each
+    turn finishes them as an episode of its own, so no turn reuses another's work."""
     started = time.perf_counter()
     result = finish_episode(
         takes.keyed,
         template,
         runner=InProcessRunner(usable_cpus()),
         store_factory=partial(LocalStore, takes.store_root),
-        prefix=episode_key("bench", takes.clip, "ep01", "finishing"),
+        prefix=episode_key("bench", takes.clip, f"ep{turn:02d}", "finishing"),
         reference=takes.keyed[0][0],
     )
     return time.perf_counter() - started, result
@@ -264,13 +268,25 @@ def run_baseline(arm: str, takes: Takes, shots: Sequence[CleanShot], template: F
     return seconds
 
 
+def race(takes: Takes, shots: Sequence[CleanShot], template: FinishingTemplate) -> tuple[float, FinishResult, float]:
+    """Wall seconds of microdrama and of the whole ffmpeg chain on the takes, each its faster of TURNS runs taken in
+    turn, and microdrama's result from its faster run (every run writes the same bytes)."""
+    runs = []
+    chain = float("inf")
+    for turn in range(1, TURNS + 1):
+        runs.append(finish_takes(takes, template, turn))
+        chain = min(chain, run_baseline("ffmpeg", takes, shots, template))
+    seconds, result = min(runs, key=lambda run: run[0])
+    return seconds, result, chain
+
+
 def run_episode(clip: str, shots: list[CleanShot], template: FinishingTemplate, work: Path) -> EpisodeScore:
     """Degrade, finish both ways, measure. Shot 0 is the reference the grade matches to."""
     takes = write_takes(clip, shots, work)
     size = (template.upscale.width, template.upscale.height)
-    finished, result = finish_takes(takes, template)
-    seconds = {"microdrama": finished}
-    for arm in ("ffmpeg", "ffmpeg_light", "lanczos"):
+    finished, result, chain = race(takes, shots, template)
+    seconds = {"microdrama": finished, "ffmpeg": chain}
+    for arm in ("ffmpeg_light", "lanczos"):
         seconds[arm] = run_baseline(arm, takes, shots, template)
     (takes.root / "encode").mkdir(exist_ok=True)
     settings = encode_settings(template.encode)

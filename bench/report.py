@@ -207,13 +207,13 @@ def _stage_table(episodes: Sequence[EpisodeScore]) -> Table:
     ]
     return Table(
         "Where the time goes",
-        "Seconds of microdrama's end-to-end run per stage (the master pass decodes, applies every decision, "
+        "Seconds of microdrama's faster end-to-end run per stage (the master pass decodes, applies every decision, "
         "sharpens, resamples and encodes; analysis measures each shot's colour and motion in one decode, and the "
         "stages after it repair motion and faces; the grade and its bridged retry run beside detail, so their "
-        "seconds overlap) and its total; the ffmpeg chain's "
-        "total on the same shots, with and without its judder repair (select, tpad, minterpolate); and the encoder "
-        "alone, the same settings on the ffmpeg chain's own frames made beforehand and held in memory: the share of "
-        "every total that no filter can save.",
+        "seconds overlap) and its total; the ffmpeg chain's total on the same shots (its faster run), with and "
+        "without its judder repair (select, tpad, minterpolate); and the encoder alone, the same settings on the "
+        "ffmpeg chain's own frames made beforehand and held in memory: the share of every total that no filter "
+        "can save.",
         ("episode", *names, "microdrama total", "ffmpeg total", "ffmpeg without judder repair", "encoder alone"),
         rows,
     )
