@@ -11,7 +11,7 @@ from fractions import Fraction
 from functools import partial
 from itertools import islice
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import av
 import numpy as np
@@ -24,6 +24,7 @@ from microdrama.runtime.stages import Resources
 from microdrama.store.base import ObjectStore
 
 StoreFactory = Callable[[], ObjectStore]
+T = TypeVar("T")
 
 # Sampled frames are at least this far apart: closer frames show nearly the same picture, and would cost a short
 # shot's analysis (a grade compares every pair of samples) the full count of samples for no more information.
@@ -84,11 +85,15 @@ class StoreStage(ABC):
     def setup(self) -> None:
         self._store = self._store_factory()
 
+    def ready(self, resource: T | None) -> T:
+        """`resource`, one the stage makes in setup(): a stage used before it is set up is a wiring error."""
+        if resource is None:
+            raise RuntimeError(f"stage {self.name} used before setup()")
+        return resource
+
     @property
     def store(self) -> ObjectStore:
-        if self._store is None:
-            raise RuntimeError(f"stage {self.name} used before setup()")
-        return self._store
+        return self.ready(self._store)
 
     def process(self, item: ShotItem) -> Any:
         """Do the work, then record the result: the record is written last, so its presence means done."""

@@ -380,13 +380,12 @@ class FaceScanStage(StoreStage):
         self._detector = load_detector()
 
     def run(self, item: FaceScanItem) -> FaceScan:
-        if self._detector is None:
-            raise RuntimeError(f"stage {self.name} used before setup()")
+        detector = self.ready(self._detector)
         with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
             # Detection needs no exact colour; the faces are measured on the picture as the pass will see it.
             sampled = read_frames(src, every=DETECT_EVERY)
             again = read_frames(src, exact_colour=True)
-            return scan_faces(self._detector, sampled, item.frames, again, self.settings)
+            return scan_faces(detector, sampled, item.frames, again, self.settings)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, S
 from microdrama.finishing.stages.detail import upscale as resize
 from microdrama.finishing.template import UpscaleModel, UpscaleSection
 from microdrama.runtime.stages import Resources
+
+if TYPE_CHECKING:
+    from microdrama.models.upscaler import Upscaler
 
 BATCH = 4
 
@@ -69,7 +72,7 @@ class ModelUpscaleStage(StoreStage):
         # One actor per GPU where there are GPUs. On CPU each actor claims one CPU from Ray although ONNX Runtime
         # threads over the node's cores: claiming them all could exceed the smallest node and never schedule.
         self.resources = Resources(num_cpus=1.0, num_gpus=1.0 if nvidia_gpu() else 0.0)
-        self._upscaler: Any = None
+        self._upscaler: Upscaler | None = None
 
     def setup(self) -> None:
         super().setup()
@@ -80,7 +83,7 @@ class ModelUpscaleStage(StoreStage):
         self._upscaler = Upscaler(loaded, UpscaleOptions(tile=self.model.tile, batch=BATCH))
 
     def _frames(self, frames: Iterator[np.ndarray]) -> Iterable[np.ndarray]:
-        s, up = self.settings, self._upscaler
+        s, up = self.settings, self.ready(self._upscaler)
         batch: list[np.ndarray] = []
         for frame in frames:
             height, width = frame.shape[:2]
@@ -94,7 +97,7 @@ class ModelUpscaleStage(StoreStage):
 
     def _finish(self, batch: list[np.ndarray]) -> Iterable[np.ndarray]:
         s = self.settings
-        for out in self._upscaler(np.stack(batch)):
+        for out in self.ready(self._upscaler)(np.stack(batch)):
             yield out if out.shape[:2] == (s.height, s.width) else resize(out, s.width, s.height, s.resampler)
 
     def run(self, item: ModelUpscaleItem) -> Rendered:
