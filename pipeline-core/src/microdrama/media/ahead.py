@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import TypeVar, cast
 
 T = TypeVar("T")
@@ -23,7 +23,7 @@ class _Failed:
         self.error = error
 
 
-def ahead(produce: Callable[[], Iterable[T]], depth: int = 4) -> Iterator[T]:
+def ahead(produce: Callable[[], Iterable[T]], depth: int = 4) -> Generator[T]:
     """The items `produce()` yields, computed up to `depth` items ahead in a background thread.
 
     The iterable is created, iterated and closed in that thread (decoders and their files stay on

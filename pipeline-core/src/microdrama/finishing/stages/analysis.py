@@ -9,6 +9,7 @@ from typing import Any
 from microdrama.finishing.measure import ShotStats, StatsAccumulator
 from microdrama.finishing.stages.base import ShotItem, StoreStage
 from microdrama.finishing.stages.motion import MotionMeter, MotionProfile
+from microdrama.media.ahead import ahead
 from microdrama.media.probe import probe_video
 from microdrama.media.video import read_frames_and_luma
 
@@ -41,7 +42,8 @@ class AnalysisStage(StoreStage):
         with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
             stats = StatsAccumulator(probe_video(src).fps)
             motion = MotionMeter() if item.motion else None
-            for frame, luma in read_frames_and_luma(src, exact_colour=True):
+            # Decoding and the conversions run in a thread of their own, beside the flow and the measures.
+            for frame, luma in ahead(lambda: read_frames_and_luma(src, exact_colour=True)):
                 stats.add(frame)
                 if motion is not None:
                     motion.add(luma)

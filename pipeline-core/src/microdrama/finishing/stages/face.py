@@ -19,6 +19,7 @@ every ellipse are bit-identical to the input.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,6 +33,7 @@ from microdrama.finishing.measure import ShotStats, edge_strength, gray
 from microdrama.finishing.smoothing import smooth
 from microdrama.finishing.stages.base import Rendered, ShotItem, StoreFactory, StoreStage
 from microdrama.finishing.stages.detail import sharpen
+from microdrama.media.ahead import ahead
 from microdrama.media.video import read_frames
 
 CASCADE = "haarcascade_frontalface_default.xml"
@@ -381,10 +383,13 @@ class FaceScanStage(StoreStage):
 
     def run(self, item: FaceScanItem) -> FaceScan:
         detector = self.ready(self._detector)
-        with self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src:
-            # Detection needs no exact colour; the faces are measured on the picture as the pass will see it.
-            sampled = read_frames(src, every=DETECT_EVERY)
-            again = read_frames(src, exact_colour=True)
+        # Detection needs no exact colour; the faces are measured on the picture as the pass will see it. Each read
+        # decodes in a thread of its own, beside the detector and the measures.
+        with (
+            self.store.local_path(item.src_key, PurePosixPath(item.src_key).suffix) as src,
+            closing(ahead(lambda: read_frames(src, every=DETECT_EVERY))) as sampled,
+            closing(ahead(lambda: read_frames(src, exact_colour=True))) as again,
+        ):
             return scan_faces(detector, sampled, item.frames, again, self.settings)
 
 
