@@ -1,8 +1,9 @@
-"""Run a frame pipeline's producing side in a thread of its own, so it overlaps the encoder.
+"""Run a frame pipeline's producing side in a thread of its own, so it overlaps the consuming side.
 
 libx264 releases the GIL while it encodes and, with two threads, leaves part of a second core
 idle; decoding, the per-frame NumPy/OpenCV work and the measurements (which mostly release the
-GIL too) fill it. Items come out in order, so the encoded bytes do not change.
+GIL too) fill it. So do a decoder and its frame conversions beside optical flow or a face
+detector (the analysis and the face scan). Items come out in order, so results do not change.
 """
 
 from __future__ import annotations
